@@ -1,0 +1,1 @@
+//! Matching scans to orders (scan-matcher service).

@@ -1,0 +1,34 @@
+//! The event and command model. Field names and types mirror the Avro schemas in
+//! `schemas/` one to one, so the same structs serve Avro binary, Avro-shaped JSON
+//! (for `replay`) and the decision core.
+
+mod command;
+mod order;
+mod scan;
+pub mod serde_time;
+
+pub use command::{Milestone, NotificationCommand};
+pub use order::{
+    ChannelKind, ContactChannel, Customer, Item, OrderCancelled, OrderEvent, OrderEventKind,
+    OrderPlaced, ReturnRequested, ShipmentCreated,
+};
+pub use scan::{CarrierScan, ScanLocation};
+
+/// Instant in UTC; carried on the wire as Avro `timestamp-millis`.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Why an input record was refused by the model's own validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEvent {
+    #[error("field `{field}` is invalid: {reason}")]
+    Field { field: &'static str, reason: String },
+}
+
+impl InvalidEvent {
+    pub(crate) fn field(field: &'static str, reason: impl Into<String>) -> Self {
+        InvalidEvent::Field {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

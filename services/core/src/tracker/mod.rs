@@ -1,0 +1,1 @@
+//! Per-order state and milestone decisions (order-tracker service).

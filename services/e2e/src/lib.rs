@@ -1,0 +1,1 @@
+//! Test harness: a real broker, topics, and the service binaries.
