@@ -8,5 +8,6 @@ pub mod clock;
 pub mod ids;
 pub mod matcher;
 pub mod model;
+pub mod pipeline;
 pub mod status;
 pub mod tracker;

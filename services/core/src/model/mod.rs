@@ -3,11 +3,13 @@
 //! (for `replay`) and the decision core.
 
 mod command;
+mod internal;
 mod order;
 mod scan;
 pub mod serde_time;
 
 pub use command::{Milestone, NotificationCommand};
+pub use internal::{RoutedScan, ShipmentRegistered};
 pub use order::{
     ChannelKind, ContactChannel, Customer, Item, OrderCancelled, OrderEvent, OrderEventKind,
     OrderPlaced, ReturnRequested, ShipmentCreated,
@@ -16,6 +18,15 @@ pub use scan::{CarrierScan, ScanLocation};
 
 /// Instant in UTC; carried on the wire as Avro `timestamp-millis`.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Where an input record came from: a topic position live, a file line in `replay`.
+/// Carried with held records so that one leaving unmatched can name its source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
 
 /// Why an input record was refused by the model's own validation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

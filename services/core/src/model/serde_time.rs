@@ -63,3 +63,23 @@ pub mod opt_date {
         }
     }
 }
+
+pub mod opt_millis {
+    use super::*;
+    use serde::Serialize;
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        t.map(|t| t.timestamp_millis()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<i64>::deserialize(d)? {
+            None => Ok(None),
+            Some(ms) => Utc
+                .timestamp_millis_opt(ms)
+                .single()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("timestamp {ms} ms is out of range"))),
+        }
+    }
+}

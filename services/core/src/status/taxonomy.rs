@@ -138,6 +138,8 @@ pub enum SubStatus {
     HeldByCarrier,
     HeldAtCustomerRequest,
     DeliveryDelayed,
+    /// The label was voided or the shipment cancelled before it moved.
+    ShipmentCancelled,
     // returning_to_sender / returned_to_sender
     ReturnInitiated,
     ReturnedToShipper,
@@ -146,7 +148,7 @@ pub enum SubStatus {
 }
 
 impl SubStatus {
-    pub const ALL: [SubStatus; 37] = [
+    pub const ALL: [SubStatus; 38] = [
         SubStatus::Generic,
         SubStatus::LabelCreated,
         SubStatus::PickedUp,
@@ -181,6 +183,7 @@ impl SubStatus {
         SubStatus::HeldByCarrier,
         SubStatus::HeldAtCustomerRequest,
         SubStatus::DeliveryDelayed,
+        SubStatus::ShipmentCancelled,
         SubStatus::ReturnInitiated,
         SubStatus::ReturnedToShipper,
         SubStatus::Unmapped,
@@ -222,6 +225,7 @@ impl SubStatus {
             SubStatus::HeldByCarrier => "held_by_carrier",
             SubStatus::HeldAtCustomerRequest => "held_at_customer_request",
             SubStatus::DeliveryDelayed => "delivery_delayed",
+            SubStatus::ShipmentCancelled => "shipment_cancelled",
             SubStatus::ReturnInitiated => "return_initiated",
             SubStatus::ReturnedToShipper => "returned_to_shipper",
             SubStatus::Unmapped => "unmapped",

@@ -1,1 +1,355 @@
-//! Per-order state and milestone decisions (order-tracker service).
+//! Per-order state and milestone decisions (the order-tracker service).
+//!
+//! Order events and routed scans for one order are folded into an [`OrderState`].
+//! A change of a shipment's status arms a pending milestone; it is sent when the
+//! coalescing window has passed ([`on_timer`]), so a burst collapses to its latest
+//! milestone, and every decision is made once per milestone per shipment.
+
+mod config;
+mod milestones;
+mod scan;
+mod state;
+
+pub use config::TrackerConfig;
+pub use state::{
+    AppliedScan, EddSighting, MilestoneSlot, OrderState, PendingMilestone, Placed, Shipment,
+};
+
+use crate::matcher::HeldScan;
+use crate::model::{
+    CarrierScan, Milestone, NotificationCommand, OrderEvent, OrderEventKind, Origin,
+    ShipmentRegistered, Timestamp,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackerInput {
+    Order(OrderEvent),
+    /// A scan the matcher routed to this order.
+    Scan { scan: CarrierScan, origin: Origin },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackerOutput {
+    Notification(NotificationCommand),
+    /// Tells the matcher which order a tracking number belongs to.
+    ShipmentRegistered(ShipmentRegistered),
+    /// A scan whose shipment this order never created; leaves for the dead-letter topic.
+    Unmatched {
+        scan: CarrierScan,
+        origin: Origin,
+        reason: String,
+    },
+    /// A milestone decided but not sent, and why; counted so nothing vanishes unseen.
+    Suppressed {
+        order_id: String,
+        milestone: Milestone,
+        reason: SuppressReason,
+    },
+    /// A carrier code no table maps; counted per carrier.
+    UnmappedStatus { carrier: String, raw_status: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressReason {
+    /// The customer allows no channel for transactional messages.
+    NoConsentedChannel,
+    /// The event was older than the stale window when it arrived.
+    Stale,
+}
+
+impl SuppressReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressReason::NoConsentedChannel => "no_consented_channel",
+            SuppressReason::Stale => "stale",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackerStep {
+    pub state: Option<OrderState>,
+    pub outputs: Vec<TrackerOutput>,
+}
+
+/// Applies one input to one order's state.
+pub fn decide(
+    config: &TrackerConfig,
+    state: Option<OrderState>,
+    order_id: &str,
+    input: TrackerInput,
+    now: Timestamp,
+) -> TrackerStep {
+    let mut order = state.unwrap_or_else(|| OrderState::new(order_id.to_string(), now));
+    let mut outputs = Vec::new();
+    order.last_activity_at = order.last_activity_at.max(now);
+    match input {
+        TrackerInput::Order(event) => apply_order_event(config, &mut order, &event, now, &mut outputs),
+        TrackerInput::Scan { scan, origin } => {
+            if order.shipments.contains_key(&scan.tracking_number) {
+                apply_scan(config, &mut order, &scan, now, &mut outputs);
+            } else {
+                hold_scan(config, &mut order, scan, origin, now, &mut outputs);
+            }
+        }
+    }
+    TrackerStep {
+        state: Some(order),
+        outputs,
+    }
+}
+
+fn apply_order_event(
+    config: &TrackerConfig,
+    order: &mut OrderState,
+    event: &OrderEvent,
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
+    // Invalid events are refused at decode; one that slips through changes nothing.
+    let Ok(kind) = event.kind() else { return };
+    match kind {
+        OrderEventKind::Placed(p) => {
+            if order.placed.is_some() {
+                return;
+            }
+            order.placed = Some(Placed {
+                customer: p.customer.clone(),
+                items: p.items.clone(),
+                promised_delivery_date: p.promised_delivery_date,
+                destination_country: p.destination_country.clone(),
+                placed_at: event.occurred_at,
+            });
+            // Milestones that waited for the customer get a fresh window from now, so
+            // records arriving in the same burst as the order still collapse.
+            for shipment in order.shipments.values_mut() {
+                if let Some(p) = shipment.pending.as_mut() {
+                    p.due = p.due.max(now + config.coalesce_window);
+                }
+            }
+            if order.cancelled_at.is_none() && !order.confirmation.sent {
+                if now - event.occurred_at > config.stale_window {
+                    order.confirmation.sent = true;
+                    outputs.push(suppressed(order, Milestone::OrderConfirmed, SuppressReason::Stale));
+                } else {
+                    order.confirmation.due = Some(now + config.coalesce_window);
+                }
+            }
+        }
+        OrderEventKind::ShipmentCreated(s) => {
+            if order.shipments.contains_key(&s.tracking_number) {
+                return;
+            }
+            order.shipments.insert(
+                s.tracking_number.clone(),
+                Shipment {
+                    shipment_id: s.shipment_id.clone(),
+                    tracking_number: s.tracking_number.clone(),
+                    carrier: s.carrier.clone(),
+                    service_level: s.service_level.clone(),
+                    origin_country: s.origin_country.clone(),
+                    skus: s.skus.clone(),
+                    current: None,
+                    last_scan: None,
+                    first_edd: None,
+                    latest_edd: None,
+                    delivered_at: None,
+                    failed_attempts: Default::default(),
+                    seen_scan_ids: Default::default(),
+                    milestones_sent: Default::default(),
+                    pending: None,
+                },
+            );
+            outputs.push(TrackerOutput::ShipmentRegistered(ShipmentRegistered {
+                tracking_number: s.tracking_number.clone(),
+                carrier: s.carrier.clone(),
+                order_id: order.order_id.clone(),
+                shipment_id: s.shipment_id.clone(),
+            }));
+            let (mut released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
+                .into_iter()
+                .partition(|h| h.scan.tracking_number == s.tracking_number);
+            order.held_scans = kept;
+            released.sort_by(|a, b| {
+                (a.scan.occurred_at, &a.scan.scan_id).cmp(&(b.scan.occurred_at, &b.scan.scan_id))
+            });
+            for held in released {
+                apply_scan(config, order, &held.scan, now, outputs);
+            }
+        }
+        OrderEventKind::Cancelled(_) => {
+            order.cancelled_at.get_or_insert(event.occurred_at);
+            // An order cancelled before its confirmation went out is not confirmed.
+            order.confirmation.due = None;
+        }
+        OrderEventKind::ReturnRequested(_) => {
+            order.return_requested_at.get_or_insert(event.occurred_at);
+        }
+    }
+}
+
+fn apply_scan(
+    config: &TrackerConfig,
+    order: &mut OrderState,
+    scan: &CarrierScan,
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
+    let order_id = order.order_id.clone();
+    let Some(shipment) = order.shipments.get_mut(&scan.tracking_number) else {
+        return;
+    };
+    let Some(effect) = scan::apply(config, shipment, scan) else {
+        return;
+    };
+    if !effect.normalized.mapped {
+        outputs.push(TrackerOutput::UnmappedStatus {
+            carrier: scan.carrier.clone(),
+            raw_status: scan.raw_status.clone(),
+        });
+    }
+    if !effect.status_changed {
+        return;
+    }
+    // The current status moved: re-decide what, if anything, waits to be sent.
+    shipment.pending = None;
+    let Some(current) = &shipment.current else { return };
+    let Some(milestone) = milestones::milestone_of(current) else {
+        return;
+    };
+    if !milestones::allowed(milestone, &shipment.milestones_sent) {
+        return;
+    }
+    if now - current.occurred_at > config.stale_window {
+        outputs.push(TrackerOutput::Suppressed {
+            order_id,
+            milestone,
+            reason: SuppressReason::Stale,
+        });
+        return;
+    }
+    shipment.pending = Some(PendingMilestone {
+        milestone,
+        due: now + config.coalesce_window,
+    });
+}
+
+fn hold_scan(
+    config: &TrackerConfig,
+    order: &mut OrderState,
+    scan: CarrierScan,
+    origin: Origin,
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
+    if order.held_scans.iter().any(|h| h.scan.scan_id == scan.scan_id) {
+        return;
+    }
+    if order.held_scans.len() >= config.max_held_scans {
+        outputs.push(TrackerOutput::Unmatched {
+            reason: format!(
+                "order {} holds {} scans for shipments it does not know; hold is full",
+                order.order_id, config.max_held_scans
+            ),
+            scan,
+            origin,
+        });
+        return;
+    }
+    order.held_scans.push(HeldScan {
+        scan,
+        origin,
+        held_at: now,
+    });
+}
+
+/// Fires everything due at `now`: pending milestones, expired holds, retention.
+pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> TrackerStep {
+    let mut order = state;
+    let mut outputs = Vec::new();
+
+    let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
+        .into_iter()
+        .partition(|h| h.held_at + config.hold_window <= now);
+    order.held_scans = kept;
+    for h in expired {
+        outputs.push(TrackerOutput::Unmatched {
+            reason: format!(
+                "order {} never created a shipment with tracking number {} within {}h",
+                order.order_id,
+                h.scan.tracking_number,
+                config.hold_window.num_hours()
+            ),
+            scan: h.scan,
+            origin: h.origin,
+        });
+    }
+
+    // Notifications need the customer; until the order is placed they keep waiting.
+    if let Some(placed) = order.placed.clone() {
+        let channel = milestones::transactional_channel(&placed);
+        if order.confirmation.due.is_some_and(|due| due <= now) {
+            order.confirmation.due = None;
+            order.confirmation.sent = true;
+            outputs.push(match channel {
+                Some(ch) => TrackerOutput::Notification(milestones::order_confirmed(&order, &placed, ch, now)),
+                None => suppressed(&order, Milestone::OrderConfirmed, SuppressReason::NoConsentedChannel),
+            });
+        }
+        let due: Vec<String> = order
+            .shipments
+            .iter()
+            .filter(|(_, s)| s.pending.as_ref().is_some_and(|p| p.due <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for tracking in due {
+            let Some(pending) = order.shipments.get_mut(&tracking).and_then(|s| s.pending.take()) else {
+                continue;
+            };
+            let Some(shipment) = order.shipments.get(&tracking) else { continue };
+            if !milestones::allowed(pending.milestone, &shipment.milestones_sent) {
+                continue;
+            }
+            let output = match channel {
+                Some(ch) => TrackerOutput::Notification(milestones::shipment_milestone(
+                    &order, &placed, shipment, pending.milestone, ch, now,
+                )),
+                None => suppressed(&order, pending.milestone, SuppressReason::NoConsentedChannel),
+            };
+            outputs.push(output);
+            if let Some(s) = order.shipments.get_mut(&tracking) {
+                s.milestones_sent.insert(pending.milestone);
+            }
+        }
+    }
+
+    let forget = order.last_activity_at + config.retention <= now;
+    TrackerStep {
+        state: (!forget).then_some(order),
+        outputs,
+    }
+}
+
+/// The earliest instant at which [`on_timer`] has something to do for this order.
+pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
+    let holds = order.held_scans.iter().map(|h| h.held_at + config.hold_window);
+    let retention = std::iter::once(order.last_activity_at + config.retention);
+    // Milestones wait for the customer: without a placed order they are not due.
+    let milestones = order.placed.as_ref().into_iter().flat_map(|_| {
+        order
+            .confirmation
+            .due
+            .into_iter()
+            .chain(order.shipments.values().filter_map(|s| s.pending.as_ref().map(|p| p.due)))
+    });
+    holds.chain(retention).chain(milestones).min()
+}
+
+fn suppressed(order: &OrderState, milestone: Milestone, reason: SuppressReason) -> TrackerOutput {
+    TrackerOutput::Suppressed {
+        order_id: order.order_id.clone(),
+        milestone,
+        reason,
+    }
+}
+

@@ -1,0 +1,203 @@
+//! The whole decision pipeline in one process, on a virtual clock.
+//!
+//! Live, the matcher and the tracker are separate services joined by topics. Here
+//! the same `decide`/`on_timer` functions are chained through an in-memory queue,
+//! and timers fire exactly at their deadlines. `replay` and the scenario tests run
+//! this, so what they print is what the services would send.
+
+use crate::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
+use crate::model::{CarrierScan, NotificationCommand, OrderEvent, Origin, Timestamp};
+use crate::tracker::{self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput};
+use crate::model::Milestone;
+use std::collections::{BTreeMap, VecDeque};
+
+/// An input record as it arrives on an input topic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PipelineInput {
+    Order(OrderEvent),
+    Scan(CarrierScan),
+}
+
+/// What leaves the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Emitted {
+    Notification(NotificationCommand),
+    DeadLetter {
+        scan: CarrierScan,
+        origin: Origin,
+        reason: String,
+    },
+    Suppressed {
+        order_id: String,
+        milestone: Milestone,
+        reason: SuppressReason,
+    },
+}
+
+enum Work {
+    Matcher(String, MatcherInput),
+    Tracker(String, TrackerInput),
+}
+
+pub struct Pipeline {
+    matcher_config: MatcherConfig,
+    tracker_config: TrackerConfig,
+    tracking: BTreeMap<String, TrackingState>,
+    orders: BTreeMap<String, OrderState>,
+    now: Timestamp,
+    emitted: Vec<Emitted>,
+}
+
+impl Pipeline {
+    pub fn new(matcher_config: MatcherConfig, tracker_config: TrackerConfig, start: Timestamp) -> Self {
+        Pipeline {
+            matcher_config,
+            tracker_config,
+            tracking: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            now: start,
+            emitted: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn order(&self, order_id: &str) -> Option<&OrderState> {
+        self.orders.get(order_id)
+    }
+
+    /// Takes what was emitted so far.
+    pub fn drain(&mut self) -> Vec<Emitted> {
+        std::mem::take(&mut self.emitted)
+    }
+
+    /// Delivers one input record at `at` (fires every timer due before it first).
+    pub fn feed(&mut self, at: Timestamp, input: PipelineInput, origin: Origin) {
+        self.advance_to(at);
+        let work = match input {
+            PipelineInput::Order(event) => Work::Tracker(event.order_id.clone(), TrackerInput::Order(event)),
+            PipelineInput::Scan(scan) => Work::Matcher(
+                scan.tracking_number.clone(),
+                MatcherInput::Scan { scan, origin },
+            ),
+        };
+        self.run(VecDeque::from([work]));
+    }
+
+    /// Moves the clock to `t`, firing each timer at its own deadline, in order.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        while let Some((deadline, target)) = self.next_timer().filter(|(d, _)| *d <= t) {
+            self.now = self.now.max(deadline);
+            let mut queue = VecDeque::new();
+            match target {
+                Target::Tracking(key) => {
+                    if let Some(state) = self.tracking.remove(&key) {
+                        let step = matcher::on_timer(&self.matcher_config, state, self.now);
+                        self.put_tracking(key, step.state);
+                        self.route_matcher(step.outputs, &mut queue);
+                    }
+                }
+                Target::Order(key) => {
+                    if let Some(state) = self.orders.remove(&key) {
+                        let step = tracker::on_timer(&self.tracker_config, state, self.now);
+                        self.put_order(key, step.state);
+                        self.route_tracker(step.outputs, &mut queue);
+                    }
+                }
+            }
+            self.run(queue);
+        }
+        self.now = self.now.max(t);
+    }
+
+    fn next_timer(&self) -> Option<(Timestamp, Target)> {
+        let t = self.tracking.iter().filter_map(|(k, s)| {
+            matcher::next_deadline(&self.matcher_config, s).map(|d| (d, Target::Tracking(k.clone())))
+        });
+        let o = self.orders.iter().filter_map(|(k, s)| {
+            tracker::next_deadline(&self.tracker_config, s).map(|d| (d, Target::Order(k.clone())))
+        });
+        t.chain(o).min()
+    }
+
+    fn run(&mut self, mut queue: VecDeque<Work>) {
+        while let Some(work) = queue.pop_front() {
+            match work {
+                Work::Matcher(key, input) => {
+                    let state = self.tracking.remove(&key);
+                    let step = matcher::decide(&self.matcher_config, state, input, self.now);
+                    self.put_tracking(key, step.state);
+                    self.route_matcher(step.outputs, &mut queue);
+                }
+                Work::Tracker(key, input) => {
+                    let state = self.orders.remove(&key);
+                    let step = tracker::decide(&self.tracker_config, state, &key, input, self.now);
+                    self.put_order(key, step.state);
+                    self.route_tracker(step.outputs, &mut queue);
+                }
+            }
+        }
+    }
+
+    fn route_matcher(&mut self, outputs: Vec<MatcherOutput>, queue: &mut VecDeque<Work>) {
+        for out in outputs {
+            match out {
+                MatcherOutput::Routed(routed) => {
+                    // The internal topic carries no origin of its own; the tracker's
+                    // hold names the routed topic position, here a synthetic one.
+                    let origin = Origin {
+                        topic: "routed-scans".into(),
+                        partition: 0,
+                        offset: -1,
+                    };
+                    queue.push_back(Work::Tracker(
+                        routed.order_id.clone(),
+                        TrackerInput::Scan { scan: routed.scan, origin },
+                    ));
+                }
+                MatcherOutput::Unmatched { scan, origin, reason } => {
+                    self.emitted.push(Emitted::DeadLetter { scan, origin, reason })
+                }
+            }
+        }
+    }
+
+    fn route_tracker(&mut self, outputs: Vec<TrackerOutput>, queue: &mut VecDeque<Work>) {
+        for out in outputs {
+            match out {
+                TrackerOutput::Notification(cmd) => self.emitted.push(Emitted::Notification(cmd)),
+                TrackerOutput::ShipmentRegistered(reg) => queue.push_back(Work::Matcher(
+                    reg.tracking_number.clone(),
+                    MatcherInput::ShipmentRegistered(reg),
+                )),
+                TrackerOutput::Unmatched { scan, origin, reason } => {
+                    self.emitted.push(Emitted::DeadLetter { scan, origin, reason })
+                }
+                TrackerOutput::Suppressed { order_id, milestone, reason } => {
+                    self.emitted.push(Emitted::Suppressed { order_id, milestone, reason })
+                }
+                TrackerOutput::UnmappedStatus { .. } => {}
+            }
+        }
+    }
+
+    fn put_tracking(&mut self, key: String, state: Option<TrackingState>) {
+        if let Some(s) = state {
+            self.tracking.insert(key, s);
+        }
+    }
+
+    fn put_order(&mut self, key: String, state: Option<OrderState>) {
+        if let Some(s) = state {
+            self.orders.insert(key, s);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Tracking(String),
+    Order(String),
+}

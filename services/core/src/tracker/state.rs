@@ -1,0 +1,127 @@
+//! Per-order state: what the order-tracker knows about one order.
+
+use crate::matcher::HeldScan;
+use crate::model::{serde_time, Customer, Item, Milestone, Timestamp};
+use crate::status::{Status, SubStatus};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderState {
+    pub order_id: String,
+    pub placed: Option<Placed>,
+    #[serde(with = "serde_time::opt_millis")]
+    pub cancelled_at: Option<Timestamp>,
+    #[serde(with = "serde_time::opt_millis")]
+    pub return_requested_at: Option<Timestamp>,
+    /// Shipments by tracking number.
+    pub shipments: BTreeMap<String, Shipment>,
+    /// Scans routed to this order before their shipment was created.
+    pub held_scans: Vec<HeldScan>,
+    pub confirmation: MilestoneSlot,
+    #[serde(with = "serde_time::millis")]
+    pub last_activity_at: Timestamp,
+}
+
+impl OrderState {
+    pub fn new(order_id: String, now: Timestamp) -> Self {
+        OrderState {
+            order_id,
+            placed: None,
+            cancelled_at: None,
+            return_requested_at: None,
+            shipments: BTreeMap::new(),
+            held_scans: Vec::new(),
+            confirmation: MilestoneSlot::default(),
+            last_activity_at: now,
+        }
+    }
+}
+
+/// What the shop told us at checkout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placed {
+    pub customer: Customer,
+    pub items: Vec<Item>,
+    #[serde(with = "serde_time::opt_date")]
+    pub promised_delivery_date: Option<NaiveDate>,
+    pub destination_country: Option<String>,
+    #[serde(with = "serde_time::millis")]
+    pub placed_at: Timestamp,
+}
+
+/// An order-level milestone that is sent once: waiting, sent, or neither.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneSlot {
+    pub sent: bool,
+    #[serde(with = "serde_time::opt_millis")]
+    pub due: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub shipment_id: String,
+    pub tracking_number: String,
+    pub carrier: String,
+    pub service_level: Option<String>,
+    pub origin_country: Option<String>,
+    pub skus: Vec<String>,
+    /// The scan that decides the current status (latest, then by precedence).
+    pub current: Option<AppliedScan>,
+    /// The most recent scan of any kind, mapped or not.
+    pub last_scan: Option<AppliedScan>,
+    pub first_edd: Option<EddSighting>,
+    pub latest_edd: Option<EddSighting>,
+    #[serde(with = "serde_time::opt_millis")]
+    pub delivered_at: Option<Timestamp>,
+    /// Scan ids of failed delivery attempts (a set, so resends do not count twice).
+    pub failed_attempts: BTreeSet<String>,
+    pub seen_scan_ids: BTreeSet<String>,
+    pub milestones_sent: BTreeSet<Milestone>,
+    pub pending: Option<PendingMilestone>,
+}
+
+impl Shipment {
+    pub fn status(&self) -> Status {
+        self.current.as_ref().map_or(Status::Pending, |c| c.status)
+    }
+}
+
+/// A scan after normalization, as kept in state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedScan {
+    pub scan_id: String,
+    pub status: Status,
+    pub sub_status: SubStatus,
+    pub raw_status: String,
+    pub raw_status_detail: Option<String>,
+    #[serde(with = "serde_time::millis")]
+    pub occurred_at: Timestamp,
+}
+
+impl AppliedScan {
+    /// Total order deciding which scan is current: newer wins, then precedence,
+    /// then scan id. A total order makes the result independent of arrival order.
+    pub fn rank(&self) -> (Timestamp, u8, &str) {
+        (self.occurred_at, self.status.precedence(), &self.scan_id)
+    }
+}
+
+/// A carrier estimated delivery date and the scan that carried it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EddSighting {
+    #[serde(with = "serde_time::date")]
+    pub date: NaiveDate,
+    #[serde(with = "serde_time::millis")]
+    pub seen_at: Timestamp,
+    pub scan_id: String,
+}
+
+/// A milestone waiting out the coalescing window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingMilestone {
+    pub milestone: Milestone,
+    #[serde(with = "serde_time::millis")]
+    pub due: Timestamp,
+}

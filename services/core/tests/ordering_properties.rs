@@ -1,0 +1,91 @@
+//! Properties: duplicates, reordering within a burst, and replay give the same
+//! commands with the same ids.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use wismo_core::pipeline::{Emitted, PipelineInput};
+
+/// A small world: two orders, one split in two shipments, with scans across carriers.
+fn events() -> Vec<PipelineInput> {
+    vec![
+        placed("o1", 0),
+        shipment("o1", "s1", "1Z1", "ups", 1),
+        shipment("o1", "s2", "T2", "generic", 2),
+        scan("u1", "1Z1", "ups", "M", 3),
+        scan("u2", "1Z1", "ups", "P", 10),
+        scan("u3", "1Z1", "ups", "OF", 20),
+        scan("u4", "1Z1", "ups", "D", 25),
+        scan("g1", "T2", "generic", "in_transit", 12),
+        scan("g2", "T2", "generic", "address_issue", 22),
+        scan("g3", "T2", "generic", "zz_unmapped", 23),
+        placed("o2", 4),
+        shipment("o2", "s3", "F3", "fedex", 5),
+        scan("f1", "F3", "fedex", "PU", 8),
+        scan("f2", "F3", "fedex", "OD", 18),
+        scan("x1", "UNKNOWN", "generic", "in_transit", 9),
+    ]
+}
+
+/// Commands as (id, milestone, template, variables), and dead letters by scan id.
+fn fingerprint(out: &[Emitted]) -> BTreeSet<String> {
+    out.iter()
+        .filter_map(|e| match e {
+            Emitted::Notification(c) => Some(format!("{} {:?} {} {:?}", c.command_id, c.milestone, c.template_key, c.variables)),
+            Emitted::DeadLetter { scan, .. } => Some(format!("dead {}", scan.scan_id)),
+            Emitted::Suppressed { .. } => None,
+        })
+        .collect()
+}
+
+fn arrivals(order: &[usize], burst_of: &[usize]) -> Vec<(i64, PipelineInput)> {
+    let all = events();
+    order.iter().map(|&i| ((burst_of[i] as i64) * 60, all[i].clone())).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Everything arrives in one burst: any order, any duplicates, same commands.
+    #[test]
+    fn one_burst_any_order_and_duplicates(perm in Just((0..events().len()).collect::<Vec<_>>()).prop_shuffle(),
+                                          dups in proptest::collection::vec(0..15usize, 0..10)) {
+        let bursts = vec![0; events().len()];
+        let reference = fingerprint(&run(&arrivals(&(0..events().len()).collect::<Vec<_>>(), &bursts)));
+        let mut order = perm.clone();
+        order.extend(dups);
+        let got = fingerprint(&run(&arrivals(&order, &bursts)));
+        prop_assert_eq!(got, reference);
+    }
+
+    /// Events arrive in bursts further apart than the coalescing window; order within
+    /// a burst is arbitrary and resends arrive in any later burst.
+    #[test]
+    fn bursts_shuffled_within_and_resent_later(seed_bursts in proptest::collection::vec(0..4usize, 15),
+                                               shuffle in Just((0..15usize).collect::<Vec<_>>()).prop_shuffle(),
+                                               resends in proptest::collection::vec((0..15usize, 0..4usize), 0..8)) {
+        let in_order: Vec<usize> = {
+            let mut v: Vec<usize> = (0..15).collect();
+            v.sort_by_key(|&i| (seed_bursts[i], i));
+            v
+        };
+        let reference = fingerprint(&run(&arrivals(&in_order, &seed_bursts)));
+
+        let mut shuffled: Vec<(i64, PipelineInput)> = {
+            let mut v: Vec<usize> = shuffle.clone();
+            v.sort_by_key(|&i| seed_bursts[i]);
+            arrivals(&v, &seed_bursts)
+        };
+        for (i, extra) in resends {
+            let burst = seed_bursts[i] + extra;
+            shuffled.push(((burst as i64) * 60, events()[i].clone()));
+        }
+        shuffled.sort_by_key(|(at, _)| *at);
+        let got = fingerprint(&run(&shuffled));
+        let missing: Vec<_> = reference.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&reference).collect();
+        prop_assert!(missing.is_empty() && extra.is_empty(), "missing {:?} extra {:?}", missing, extra);
+    }
+}
