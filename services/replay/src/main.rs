@@ -1,1 +1,37 @@
-fn main() {}
+//! `replay FILE`: prints, as JSON lines, the commands and dead letters wismo would
+//! produce for the events in FILE. Settings come from the same `WISMO_*` variables
+//! (or `WISMO_CONFIG_FILE`) the services read, so a dry run matches a deployment.
+
+use anyhow::Context;
+use clap::Parser;
+use std::io::{Read, Write};
+use wismo_config::{matcher_config, tracker_config, Env, Topics};
+
+#[derive(Parser)]
+#[command(name = "replay", about = "Run wismo's decisions over a JSON-lines event file on a virtual clock")]
+struct Args {
+    /// The event file (`-` for standard input).
+    file: String,
+    /// How far past the last event to run the clock, firing timers (e.g. 30s, 4d).
+    #[arg(long, default_value = "1h")]
+    horizon: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let env = Env::from_process()?;
+    let horizon = Env::from_pairs([("--horizon", args.horizon.as_str())]).duration("--horizon", chrono::Duration::zero())?;
+    let text = if args.file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?
+    };
+    let lines = replay::replay_file(&text, matcher_config(&env)?, tracker_config(&env)?, Topics::from_env(&env), horizon)?;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Confluent wire format: magic byte `0`, 4-byte big-endian schema id, Avro binary body.
+//!
+//! Decoding reads the writer schema by the framed id and resolves it to the current
+//! schema of the subject, so records written with an older schema version still decode.
+
+use crate::catalog::{SchemaCatalog, SchemaRegistry};
+use crate::error::CodecError;
+use crate::wire;
+use apache_avro::types::Value;
+use apache_avro::Schema;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The first byte of every Confluent-framed record.
+pub const MAGIC_BYTE: u8 = 0;
+/// Magic byte plus schema id.
+pub const HEADER_LEN: usize = 5;
+
+/// Prefixes an Avro body with the Confluent header for schema `id`.
+pub fn frame(id: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.push(MAGIC_BYTE);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Splits a Confluent-framed record into its schema id and Avro body.
+pub fn unframe(bytes: &[u8]) -> Result<(u32, &[u8]), CodecError> {
+    let Some((header, body)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+        return Err(CodecError::TooShort { len: bytes.len() });
+    };
+    let [magic, id @ ..] = *header;
+    if magic != MAGIC_BYTE {
+        return Err(CodecError::BadMagic { found: magic });
+    }
+    Ok((u32::from_be_bytes(id), body))
+}
+
+/// Encodes and decodes wismo records: serde structs ⇄ Confluent-framed Avro.
+#[derive(Debug, Clone)]
+pub struct Codec<R = &'static SchemaCatalog> {
+    registry: R,
+}
+
+impl Default for Codec {
+    /// A codec over the schemas embedded in this crate.
+    fn default() -> Self {
+        Codec::new(SchemaCatalog::builtin())
+    }
+}
+
+impl<R: SchemaRegistry> Codec<R> {
+    pub fn new(registry: R) -> Self {
+        Codec { registry }
+    }
+
+    pub fn registry(&self) -> &R {
+        &self.registry
+    }
+
+    /// Encodes `value` with the current schema of `subject`, framed with its id.
+    pub fn encode<T: Serialize>(&self, subject: &str, value: &T) -> Result<Vec<u8>, CodecError> {
+        let id = self.current_id(subject)?;
+        let schema = self.schema(id)?;
+        let avro = self.to_avro_value(subject, schema, value)?;
+        let body = apache_avro::to_avro_datum(schema, avro)
+            .map_err(|e| CodecError::avro(subject, "encoding", e))?;
+        Ok(frame(id, &body))
+    }
+
+    /// Decodes a framed record of `subject`, resolving whichever schema version wrote
+    /// it to the current one. Never panics, whatever the bytes.
+    pub fn decode<T: DeserializeOwned>(
+        &self,
+        subject: &str,
+        bytes: &[u8],
+    ) -> Result<T, CodecError> {
+        let (writer_id, body) = unframe(bytes)?;
+        let writer = self.schema(writer_id)?;
+        let reader = self.current_schema(subject)?;
+        let (writer_record, reader_record) = (record_name(writer), record_name(reader));
+        if writer_record != reader_record {
+            return Err(CodecError::WrongSubject {
+                subject: subject.to_owned(),
+                id: writer_id,
+                writer_record,
+                reader_record,
+            });
+        }
+        wire::check(writer, body).map_err(|reason| CodecError::Malformed {
+            subject: subject.to_owned(),
+            id: writer_id,
+            reason,
+        })?;
+        let value =
+            apache_avro::from_avro_datum(writer, &mut &body[..], Some(reader)).map_err(|e| {
+                CodecError::avro(
+                    subject,
+                    format!("resolving schema id {writer_id} to the current schema"),
+                    e,
+                )
+            })?;
+        apache_avro::from_value(&value)
+            .map_err(|e| CodecError::avro(subject, "converting to the Rust type", e))
+    }
+
+    fn current_id(&self, subject: &str) -> Result<u32, CodecError> {
+        self.registry
+            .id_of(subject)
+            .ok_or_else(|| CodecError::UnknownSubject {
+                subject: subject.to_owned(),
+            })
+    }
+
+    fn schema(&self, id: u32) -> Result<&Schema, CodecError> {
+        self.registry
+            .schema_by_id(id)
+            .ok_or(CodecError::UnknownSchemaId { id })
+    }
+
+    pub(crate) fn current_schema(&self, subject: &str) -> Result<&Schema, CodecError> {
+        self.schema(self.current_id(subject)?)
+    }
+
+    /// Serializes `value` to an Avro value shaped by `schema` (logical types, enum
+    /// indexes, union branches). Resolution rather than `Value::validate`, because
+    /// resolution says what is wrong and validation only says that something is.
+    pub(crate) fn to_avro_value<T: Serialize>(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        value: &T,
+    ) -> Result<Value, CodecError> {
+        let raw = apache_avro::to_value(value)
+            .map_err(|e| CodecError::avro(subject, "serializing to an Avro value", e))?;
+        raw.resolve(schema)
+            .map_err(|e| CodecError::avro(subject, "checking against the schema", e))
+    }
+}
+
+/// The full name of a schema's top-level type, e.g. `io.wismo.CarrierScan`; the
+/// canonical form for unnamed types such as `"string"`.
+fn record_name(schema: &Schema) -> String {
+    match schema.name() {
+        Some(name) => name.fullname(None),
+        None => schema.canonical_form(),
+    }
+}

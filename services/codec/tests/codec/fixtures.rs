@@ -1,0 +1,258 @@
+//! Realistic records for every subject, and helpers shared by the tests.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use wismo_codec::DeadLetter;
+use wismo_core::model::{
+    CarrierScan, ChannelKind, ContactChannel, Customer, Item, Milestone, NotificationCommand,
+    OrderCancelled, OrderEvent, OrderPlaced, ReturnRequested, ScanLocation, ShipmentCreated,
+    Timestamp,
+};
+
+/// Mirrors of the internal-topic structs the core will define, with the exact field
+/// names of `shipment_registered.avsc` and `routed_scan.avsc`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentRegistered {
+    pub tracking_number: String,
+    pub carrier: String,
+    pub order_id: String,
+    pub shipment_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutedScan {
+    pub order_id: String,
+    pub scan: CarrierScan,
+}
+
+pub fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+}
+
+/// A timestamp with a non-zero millisecond part, so truncation to seconds would show.
+pub fn ts(ms: i64) -> Timestamp {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .expect("valid test timestamp")
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+}
+
+pub fn order_placed() -> OrderEvent {
+    OrderEvent {
+        event_id: "evt-1001".into(),
+        order_id: "ord-1001".into(),
+        occurred_at: ts(1_709_649_000_123),
+        placed: Some(OrderPlaced {
+            customer: Customer {
+                customer_id: "cus-42".into(),
+                locale: "en-US".into(),
+                timezone: "America/Chicago".into(),
+                channels: vec![
+                    ContactChannel {
+                        kind: ChannelKind::Email,
+                        transactional_consent: true,
+                        marketing_consent: false,
+                    },
+                    ContactChannel {
+                        kind: ChannelKind::Sms,
+                        transactional_consent: true,
+                        marketing_consent: true,
+                    },
+                    ContactChannel {
+                        kind: ChannelKind::Push,
+                        transactional_consent: false,
+                        marketing_consent: false,
+                    },
+                ],
+            },
+            items: vec![
+                Item {
+                    sku: "SKU-RUN-42".into(),
+                    category: "shoes".into(),
+                    quantity: 1,
+                },
+                Item {
+                    sku: "SKU-SOCK-3".into(),
+                    category: "socks".into(),
+                    quantity: 3,
+                },
+            ],
+            promised_delivery_date: Some(date(2024, 3, 8)),
+            destination_country: Some("US".into()),
+        }),
+        shipment_created: None,
+        cancelled: None,
+        return_requested: None,
+    }
+}
+
+pub fn shipment_created() -> OrderEvent {
+    OrderEvent {
+        event_id: "evt-1002".into(),
+        order_id: "ord-1001".into(),
+        occurred_at: ts(1_709_735_400_456),
+        placed: None,
+        shipment_created: Some(ShipmentCreated {
+            shipment_id: "shp-1".into(),
+            tracking_number: "1Z999AA10123456784".into(),
+            carrier: "ups".into(),
+            service_level: Some("ground".into()),
+            origin_country: None,
+            skus: vec!["SKU-RUN-42".into(), "SKU-SOCK-3".into()],
+        }),
+        cancelled: None,
+        return_requested: None,
+    }
+}
+
+pub fn cancelled() -> OrderEvent {
+    OrderEvent {
+        event_id: "evt-1003".into(),
+        order_id: "ord-1002".into(),
+        occurred_at: ts(1_709_650_000_000),
+        placed: None,
+        shipment_created: None,
+        cancelled: Some(OrderCancelled {
+            reason: Some("customer request".into()),
+        }),
+        return_requested: None,
+    }
+}
+
+pub fn return_requested() -> OrderEvent {
+    OrderEvent {
+        event_id: "evt-1004".into(),
+        order_id: "ord-1001".into(),
+        occurred_at: ts(1_710_000_000_999),
+        placed: None,
+        shipment_created: None,
+        cancelled: None,
+        return_requested: Some(ReturnRequested {
+            reason: None,
+            skus: vec!["SKU-SOCK-3".into()],
+        }),
+    }
+}
+
+pub fn order_events() -> Vec<OrderEvent> {
+    vec![
+        order_placed(),
+        shipment_created(),
+        cancelled(),
+        return_requested(),
+    ]
+}
+
+pub fn scan_full() -> CarrierScan {
+    CarrierScan {
+        scan_id: "ep-trk-evt-778".into(),
+        tracking_number: "1Z999AA10123456784".into(),
+        carrier: "easypost".into(),
+        raw_status: "out_for_delivery".into(),
+        raw_status_detail: Some("arrived_at_destination".into()),
+        description: Some("Out for delivery — Chicago, IL".into()),
+        occurred_at: ts(1_709_896_200_789),
+        location: Some(ScanLocation {
+            city: Some("Chicago".into()),
+            postal_code: Some("60601".into()),
+            country: Some("US".into()),
+        }),
+        carrier_edd: Some(date(2024, 3, 8)),
+        order_id: Some("ord-1001".into()),
+    }
+}
+
+pub fn scan_minimal() -> CarrierScan {
+    CarrierScan {
+        scan_id: "ups-0001".into(),
+        tracking_number: "1Z999AA10123456784".into(),
+        carrier: "ups".into(),
+        raw_status: "M".into(),
+        raw_status_detail: None,
+        description: None,
+        occurred_at: ts(1_709_740_000_001),
+        location: None,
+        carrier_edd: None,
+        order_id: None,
+    }
+}
+
+pub fn command() -> NotificationCommand {
+    NotificationCommand {
+        command_id: "cmd-ord-1001-out_for_delivery-sms".into(),
+        order_id: "ord-1001".into(),
+        customer_id: "cus-42".into(),
+        shipment_id: Some("shp-1".into()),
+        tracking_number: Some("1Z999AA10123456784".into()),
+        milestone: Milestone::OutForDelivery,
+        channel: ChannelKind::Sms,
+        template_key: "out_for_delivery.sms".into(),
+        locale: "en-US".into(),
+        send_at: ts(1_709_899_200_000),
+        decided_at: ts(1_709_896_201_002),
+        variables: BTreeMap::from([
+            ("carrier".to_string(), "UPS".to_string()),
+            ("edd".to_string(), "2024-03-08".to_string()),
+            (
+                "tracking_url".to_string(),
+                "https://track.example/1Z999AA10123456784".to_string(),
+            ),
+        ]),
+    }
+}
+
+pub fn command_minimal() -> NotificationCommand {
+    NotificationCommand {
+        shipment_id: None,
+        tracking_number: None,
+        milestone: Milestone::OrderConfirmed,
+        channel: ChannelKind::Email,
+        variables: BTreeMap::new(),
+        ..command()
+    }
+}
+
+pub fn dead_letter() -> DeadLetter {
+    DeadLetter {
+        reason: "bad magic byte 0x7b; Confluent-framed records start with 0x00".into(),
+        error_kind: wismo_codec::dead_letter_kind::DECODE.into(),
+        source_topic: "carrier-scans".into(),
+        source_partition: 7,
+        source_offset: 9_876_543_210,
+        original_key: Some(b"1Z999AA10123456784".to_vec()),
+        // Not UTF-8 on purpose: bytes must survive verbatim.
+        original_value: Some(vec![0x7b, 0x00, 0xff, 0xfe, 0x80, 0x0a]),
+        service: "scan-matcher".into(),
+        failed_at: ts(1_709_896_201_333),
+    }
+}
+
+pub fn dead_letter_tombstone() -> DeadLetter {
+    DeadLetter {
+        original_key: Some(Vec::new()),
+        original_value: None,
+        error_kind: wismo_codec::dead_letter_kind::INVALID.into(),
+        ..dead_letter()
+    }
+}
+
+pub fn shipment_registered() -> ShipmentRegistered {
+    ShipmentRegistered {
+        tracking_number: "1Z999AA10123456784".into(),
+        carrier: "ups".into(),
+        order_id: "ord-1001".into(),
+        shipment_id: "shp-1".into(),
+    }
+}
+
+pub fn routed_scan() -> RoutedScan {
+    RoutedScan {
+        order_id: "ord-1001".into(),
+        scan: scan_full(),
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests for wismo-codec, in one binary to keep link time down.
+
+mod avro_behaviour;
+mod evolution;
+mod fixtures;
+mod framing;
+mod json;
+mod no_panic;
+mod roundtrip;
+mod schemas;

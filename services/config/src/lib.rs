@@ -1,0 +1,10 @@
+//! Configuration shared by the services and `replay`, so a dry run with `replay`
+//! reads exactly the settings a deployment would.
+
+pub mod env;
+mod decisions;
+mod topics;
+
+pub use decisions::{matcher_config, tracker_config};
+pub use env::{ConfigError, Env};
+pub use topics::Topics;

@@ -1,0 +1,33 @@
+//! Topic names. Every one is configurable; the defaults follow the brief, and
+//! internal topics are named after the service that owns (produces) them.
+
+use crate::env::Env;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    pub orders: String,
+    pub carrier_scans: String,
+    pub notifications: String,
+    pub dead_letter: String,
+    /// order-tracker → scan-matcher, keyed by tracking number.
+    pub shipment_registrations: String,
+    /// scan-matcher → order-tracker, keyed by order id.
+    pub routed_scans: String,
+    pub matcher_changelog: String,
+    pub tracker_changelog: String,
+}
+
+impl Topics {
+    pub fn from_env(env: &Env) -> Self {
+        Topics {
+            orders: env.string("WISMO_TOPIC_ORDERS", "orders"),
+            carrier_scans: env.string("WISMO_TOPIC_CARRIER_SCANS", "carrier-scans"),
+            notifications: env.string("WISMO_TOPIC_NOTIFICATIONS", "notification-commands"),
+            dead_letter: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
+            shipment_registrations: env.string("WISMO_TOPIC_SHIPMENT_REGISTRATIONS", "wismo-order-tracker-shipments"),
+            routed_scans: env.string("WISMO_TOPIC_ROUTED_SCANS", "wismo-scan-matcher-routed-scans"),
+            matcher_changelog: env.string("WISMO_TOPIC_MATCHER_CHANGELOG", "wismo-scan-matcher-changelog"),
+            tracker_changelog: env.string("WISMO_TOPIC_TRACKER_CHANGELOG", "wismo-order-tracker-changelog"),
+        }
+    }
+}
