@@ -10,7 +10,11 @@ pub fn matcher_config(env: &Env) -> Result<MatcherConfig, ConfigError> {
     let d = MatcherConfig::default();
     Ok(MatcherConfig {
         hold_window: env.duration("WISMO_MATCHER_HOLD_WINDOW", d.hold_window)?,
-        max_held_per_tracking: env.positive("WISMO_MATCHER_MAX_HELD_PER_TRACKING", d.max_held_per_tracking as u64, 10_000)? as usize,
+        max_held_per_tracking: env.positive(
+            "WISMO_MATCHER_MAX_HELD_PER_TRACKING",
+            d.max_held_per_tracking as u64,
+            10_000,
+        )? as usize,
         mapping_retention: env.duration("WISMO_MATCHER_MAPPING_RETENTION", d.mapping_retention)?,
     })
 }
@@ -18,7 +22,8 @@ pub fn matcher_config(env: &Env) -> Result<MatcherConfig, ConfigError> {
 pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
     let mapper = match env.optional("WISMO_MAPPINGS_DIR") {
         None => StatusMapper::builtin(),
-        Some(dir) => StatusMapper::with_dir(Path::new(&dir)).map_err(|e| ConfigError::invalid("WISMO_MAPPINGS_DIR", e.to_string()))?,
+        Some(dir) => StatusMapper::with_dir(Path::new(&dir))
+            .map_err(|e| ConfigError::invalid("WISMO_MAPPINGS_DIR", e.to_string()))?,
     };
     let d = TrackerConfig::default();
     Ok(TrackerConfig {
@@ -26,7 +31,11 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
         coalesce_window: env.duration("WISMO_COALESCE_WINDOW", d.coalesce_window)?,
         stale_window: env.duration("WISMO_STALE_WINDOW", d.stale_window)?,
         hold_window: env.duration("WISMO_TRACKER_HOLD_WINDOW", d.hold_window)?,
-        max_held_scans: env.positive("WISMO_TRACKER_MAX_HELD_SCANS", d.max_held_scans as u64, 10_000)? as usize,
+        max_held_scans: env.positive(
+            "WISMO_TRACKER_MAX_HELD_SCANS",
+            d.max_held_scans as u64,
+            10_000,
+        )? as usize,
         retention: env.duration("WISMO_ORDER_RETENTION", d.retention)?,
     })
 }

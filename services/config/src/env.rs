@@ -47,9 +47,14 @@ impl Env {
         Ok(Env { values })
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Env {
-            values: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            values: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -68,7 +73,10 @@ impl Env {
     }
 
     pub fn optional(&self, key: &str) -> Option<String> {
-        self.values.get(key).filter(|v| !v.trim().is_empty()).cloned()
+        self.values
+            .get(key)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
     }
 
     /// Parses `key` if set, else returns `default`.
@@ -79,10 +87,9 @@ impl Env {
     {
         match self.values.get(key) {
             None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|e: T::Err| ConfigError::invalid(key, format!("`{raw}` is not valid: {e}"))),
+            Some(raw) => raw.trim().parse().map_err(|e: T::Err| {
+                ConfigError::invalid(key, format!("`{raw}` is not valid: {e}"))
+            }),
         }
     }
 
@@ -98,11 +105,18 @@ impl Env {
     }
 
     /// A duration written as `<n>ms`, `<n>s`, `<n>m`, `<n>h` or `<n>d`.
-    pub fn duration(&self, key: &str, default: chrono::Duration) -> Result<chrono::Duration, ConfigError> {
+    pub fn duration(
+        &self,
+        key: &str,
+        default: chrono::Duration,
+    ) -> Result<chrono::Duration, ConfigError> {
         match self.values.get(key) {
             None => Ok(default),
             Some(raw) => parse_duration(raw).ok_or_else(|| {
-                ConfigError::invalid(key, format!("`{raw}` is not a duration like 500ms, 30s, 15m, 72h or 7d"))
+                ConfigError::invalid(
+                    key,
+                    format!("`{raw}` is not a duration like 500ms, 30s, 15m, 72h or 7d"),
+                )
             }),
         }
     }
@@ -111,7 +125,10 @@ impl Env {
     pub fn positive(&self, key: &str, default: u64, max: u64) -> Result<u64, ConfigError> {
         let v: u64 = self.parse(key, default)?;
         if v == 0 || v > max {
-            return Err(ConfigError::invalid(key, format!("{v} is outside 1..={max}")));
+            return Err(ConfigError::invalid(
+                key,
+                format!("{v} is outside 1..={max}"),
+            ));
         }
         Ok(v)
     }
@@ -157,20 +174,33 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let env = Env::from_pairs([("WISMO_BATCH_MAX", "lots")]);
-        let err = env.positive("WISMO_BATCH_MAX", 10, 100).unwrap_err().to_string();
+        let err = env
+            .positive("WISMO_BATCH_MAX", 10, 100)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("WISMO_BATCH_MAX"), "{err}");
-        let err = env.required("WISMO_BOOTSTRAP_SERVERS").unwrap_err().to_string();
+        let err = env
+            .required("WISMO_BOOTSTRAP_SERVERS")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("WISMO_BOOTSTRAP_SERVERS"), "{err}");
     }
 
     #[test]
     fn durations() {
         assert_eq!(parse_duration("72h"), Some(chrono::Duration::hours(72)));
-        assert_eq!(parse_duration("500ms"), Some(chrono::Duration::milliseconds(500)));
+        assert_eq!(
+            parse_duration("500ms"),
+            Some(chrono::Duration::milliseconds(500))
+        );
         assert_eq!(parse_duration("7"), None);
         assert_eq!(parse_duration("7w"), None);
         let env = Env::from_pairs([("K", "soon")]);
-        assert!(env.duration("K", chrono::Duration::zero()).unwrap_err().to_string().contains("K"));
+        assert!(env
+            .duration("K", chrono::Duration::zero())
+            .unwrap_err()
+            .to_string()
+            .contains("K"));
     }
 
     #[test]
@@ -178,6 +208,9 @@ mod tests {
         let parsed = parse_env_file("f", "# c\nA=1\n B = \"two\" \n").unwrap();
         assert_eq!(parsed["A"], "1");
         assert_eq!(parsed["B"], "two");
-        assert!(parse_env_file("f", "nonsense").unwrap_err().to_string().contains("line 1"));
+        assert!(parse_env_file("f", "nonsense")
+            .unwrap_err()
+            .to_string()
+            .contains("line 1"));
     }
 }

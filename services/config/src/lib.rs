@@ -1,8 +1,8 @@
 //! Configuration shared by the services and `replay`, so a dry run with `replay`
 //! reads exactly the settings a deployment would.
 
-pub mod env;
 mod decisions;
+pub mod env;
 mod topics;
 
 pub use decisions::{matcher_config, tracker_config};

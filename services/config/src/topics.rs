@@ -24,10 +24,22 @@ impl Topics {
             carrier_scans: env.string("WISMO_TOPIC_CARRIER_SCANS", "carrier-scans"),
             notifications: env.string("WISMO_TOPIC_NOTIFICATIONS", "notification-commands"),
             dead_letter: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
-            shipment_registrations: env.string("WISMO_TOPIC_SHIPMENT_REGISTRATIONS", "wismo-order-tracker-shipments"),
-            routed_scans: env.string("WISMO_TOPIC_ROUTED_SCANS", "wismo-scan-matcher-routed-scans"),
-            matcher_changelog: env.string("WISMO_TOPIC_MATCHER_CHANGELOG", "wismo-scan-matcher-changelog"),
-            tracker_changelog: env.string("WISMO_TOPIC_TRACKER_CHANGELOG", "wismo-order-tracker-changelog"),
+            shipment_registrations: env.string(
+                "WISMO_TOPIC_SHIPMENT_REGISTRATIONS",
+                "wismo-order-tracker-shipments",
+            ),
+            routed_scans: env.string(
+                "WISMO_TOPIC_ROUTED_SCANS",
+                "wismo-scan-matcher-routed-scans",
+            ),
+            matcher_changelog: env.string(
+                "WISMO_TOPIC_MATCHER_CHANGELOG",
+                "wismo-scan-matcher-changelog",
+            ),
+            tracker_changelog: env.string(
+                "WISMO_TOPIC_TRACKER_CHANGELOG",
+                "wismo-order-tracker-changelog",
+            ),
         }
     }
 }

@@ -6,9 +6,11 @@
 //! this, so what they print is what the services would send.
 
 use crate::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
-use crate::model::{CarrierScan, NotificationCommand, OrderEvent, Origin, Timestamp};
-use crate::tracker::{self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput};
 use crate::model::Milestone;
+use crate::model::{CarrierScan, NotificationCommand, OrderEvent, Origin, Timestamp};
+use crate::tracker::{
+    self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput,
+};
 use std::collections::{BTreeMap, VecDeque};
 
 /// An input record as it arrives on an input topic.
@@ -49,7 +51,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(matcher_config: MatcherConfig, tracker_config: TrackerConfig, start: Timestamp) -> Self {
+    pub fn new(
+        matcher_config: MatcherConfig,
+        tracker_config: TrackerConfig,
+        start: Timestamp,
+    ) -> Self {
         Pipeline {
             matcher_config,
             tracker_config,
@@ -77,7 +83,9 @@ impl Pipeline {
     pub fn feed(&mut self, at: Timestamp, input: PipelineInput, origin: Origin) {
         self.advance_to(at);
         let work = match input {
-            PipelineInput::Order(event) => Work::Tracker(event.order_id.clone(), TrackerInput::Order(event)),
+            PipelineInput::Order(event) => {
+                Work::Tracker(event.order_id.clone(), TrackerInput::Order(event))
+            }
             PipelineInput::Scan(scan) => Work::Matcher(
                 scan.tracking_number.clone(),
                 MatcherInput::Scan { scan, origin },
@@ -114,7 +122,8 @@ impl Pipeline {
 
     fn next_timer(&self) -> Option<(Timestamp, Target)> {
         let t = self.tracking.iter().filter_map(|(k, s)| {
-            matcher::next_deadline(&self.matcher_config, s).map(|d| (d, Target::Tracking(k.clone())))
+            matcher::next_deadline(&self.matcher_config, s)
+                .map(|d| (d, Target::Tracking(k.clone())))
         });
         let o = self.orders.iter().filter_map(|(k, s)| {
             tracker::next_deadline(&self.tracker_config, s).map(|d| (d, Target::Order(k.clone())))
@@ -154,12 +163,21 @@ impl Pipeline {
                     };
                     queue.push_back(Work::Tracker(
                         routed.order_id.clone(),
-                        TrackerInput::Scan { scan: routed.scan, origin },
+                        TrackerInput::Scan {
+                            scan: routed.scan,
+                            origin,
+                        },
                     ));
                 }
-                MatcherOutput::Unmatched { scan, origin, reason } => {
-                    self.emitted.push(Emitted::DeadLetter { scan, origin, reason })
-                }
+                MatcherOutput::Unmatched {
+                    scan,
+                    origin,
+                    reason,
+                } => self.emitted.push(Emitted::DeadLetter {
+                    scan,
+                    origin,
+                    reason,
+                }),
             }
         }
     }
@@ -172,12 +190,24 @@ impl Pipeline {
                     reg.tracking_number.clone(),
                     MatcherInput::ShipmentRegistered(reg),
                 )),
-                TrackerOutput::Unmatched { scan, origin, reason } => {
-                    self.emitted.push(Emitted::DeadLetter { scan, origin, reason })
-                }
-                TrackerOutput::Suppressed { order_id, milestone, reason } => {
-                    self.emitted.push(Emitted::Suppressed { order_id, milestone, reason })
-                }
+                TrackerOutput::Unmatched {
+                    scan,
+                    origin,
+                    reason,
+                } => self.emitted.push(Emitted::DeadLetter {
+                    scan,
+                    origin,
+                    reason,
+                }),
+                TrackerOutput::Suppressed {
+                    order_id,
+                    milestone,
+                    reason,
+                } => self.emitted.push(Emitted::Suppressed {
+                    order_id,
+                    milestone,
+                    reason,
+                }),
                 TrackerOutput::UnmappedStatus { .. } => {}
             }
         }

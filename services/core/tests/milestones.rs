@@ -31,7 +31,10 @@ fn a_parcel_life_notifies_each_milestone_once() {
             m("o1", "s1", Milestone::Delivered),
         ]
     );
-    let delivered = notifications(&out).into_iter().find(|c| c.milestone == Milestone::Delivered).unwrap();
+    let delivered = notifications(&out)
+        .into_iter()
+        .find(|c| c.milestone == Milestone::Delivered)
+        .unwrap();
     assert_eq!(delivered.template_key, "delivered");
     assert_eq!(delivered.channel, ChannelKind::Email);
     assert_eq!(delivered.locale, "en-US");
@@ -49,7 +52,13 @@ fn a_burst_collapses_to_the_latest_milestone() {
         (600, scan("b", "1Z1", "ups", "OF", 500)),
         (600, scan("c", "1Z1", "ups", "D", 590)),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed), m("o1", "s1", Milestone::Delivered)]);
+    assert_eq!(
+        milestones(&out),
+        vec![
+            m("o1", "-", Milestone::OrderConfirmed),
+            m("o1", "s1", Milestone::Delivered)
+        ]
+    );
 }
 
 #[test]
@@ -63,7 +72,13 @@ fn nothing_goes_backwards_after_delivery_and_duplicates_change_nothing() {
         (300, scan("b", "T1", "generic", "out_for_delivery", 90)),
         (400, scan("c", "T1", "generic", "in_transit", 400)),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed), m("o1", "s1", Milestone::Delivered)]);
+    assert_eq!(
+        milestones(&out),
+        vec![
+            m("o1", "-", Milestone::OrderConfirmed),
+            m("o1", "s1", Milestone::Delivered)
+        ]
+    );
 }
 
 #[test]
@@ -91,16 +106,27 @@ fn scans_before_their_order_are_held_and_applied() {
         (5, placed("o1", 5)),
         (10, shipment("o1", "s1", "T1", "generic", 10)),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed), m("o1", "s1", Milestone::Shipped)]);
+    assert_eq!(
+        milestones(&out),
+        vec![
+            m("o1", "-", Milestone::OrderConfirmed),
+            m("o1", "s1", Milestone::Shipped)
+        ]
+    );
 }
 
 #[test]
 fn a_scan_never_matched_leaves_with_a_reason() {
-    let out = run(&[(0, placed("o1", 0)), (10, scan("a", "NOPE", "generic", "in_transit", 10))]);
+    let out = run(&[
+        (0, placed("o1", 0)),
+        (10, scan("a", "NOPE", "generic", "in_transit", 10)),
+    ]);
     let dead: Vec<_> = out
         .iter()
         .filter_map(|e| match e {
-            Emitted::DeadLetter { scan, reason, .. } => Some((scan.scan_id.clone(), reason.clone())),
+            Emitted::DeadLetter { scan, reason, .. } => {
+                Some((scan.scan_id.clone(), reason.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -123,14 +149,26 @@ fn split_shipment_reports_partial_then_all() {
     let progress: Vec<(String, String)> = notifications(&out)
         .into_iter()
         .filter(|c| c.shipment_id.is_some())
-        .map(|c| (format!("{}:{}", c.shipment_id.clone().unwrap(), c.milestone.as_str()), c.variables["order_progress"].clone()))
+        .map(|c| {
+            (
+                format!(
+                    "{}:{}",
+                    c.shipment_id.clone().unwrap(),
+                    c.milestone.as_str()
+                ),
+                c.variables["order_progress"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         progress,
         vec![
             ("s1:shipped".to_string(), "partially_shipped".to_string()),
             ("s2:shipped".to_string(), "all_shipped".to_string()),
-            ("s1:delivered".to_string(), "partially_delivered".to_string()),
+            (
+                "s1:delivered".to_string(),
+                "partially_delivered".to_string()
+            ),
             ("s2:delivered".to_string(), "all_delivered".to_string()),
         ]
     );
@@ -142,10 +180,23 @@ fn stale_events_notify_no_one() {
         (0, placed("o1", 0)),
         (1, shipment("o1", "s1", "T1", "generic", 1)),
         // Delivered eight days before it reached us.
-        (20_000, scan("a", "T1", "generic", "delivered", 20_000 - 8 * 24 * 60)),
+        (
+            20_000,
+            scan("a", "T1", "generic", "delivered", 20_000 - 8 * 24 * 60),
+        ),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed)]);
-    assert!(out.iter().any(|e| matches!(e, Emitted::Suppressed { reason: SuppressReason::Stale, milestone: Milestone::Delivered, .. })));
+    assert_eq!(
+        milestones(&out),
+        vec![m("o1", "-", Milestone::OrderConfirmed)]
+    );
+    assert!(out.iter().any(|e| matches!(
+        e,
+        Emitted::Suppressed {
+            reason: SuppressReason::Stale,
+            milestone: Milestone::Delivered,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -157,18 +208,38 @@ fn exceptions_notify_only_when_the_customer_can_act() {
         (100, scan("a", "T1", "generic", "weather_delay", 100)),
         (100, scan("b", "T2", "generic", "address_issue", 100)),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed), m("o1", "s2", Milestone::Exception)]);
+    assert_eq!(
+        milestones(&out),
+        vec![
+            m("o1", "-", Milestone::OrderConfirmed),
+            m("o1", "s2", Milestone::Exception)
+        ]
+    );
 }
 
 #[test]
 fn no_transactional_consent_means_no_message_but_a_visible_suppression() {
     let out = run(&[
-        (0, placed_with("o1", 0, vec![channel(ChannelKind::Sms, false, true)])),
+        (
+            0,
+            placed_with("o1", 0, vec![channel(ChannelKind::Sms, false, true)]),
+        ),
         (1, shipment("o1", "s1", "T1", "generic", 1)),
         (100, scan("a", "T1", "generic", "delivered", 100)),
     ]);
     assert!(notifications(&out).is_empty());
-    let suppressed = out.iter().filter(|e| matches!(e, Emitted::Suppressed { reason: SuppressReason::NoConsentedChannel, .. })).count();
+    let suppressed = out
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Emitted::Suppressed {
+                    reason: SuppressReason::NoConsentedChannel,
+                    ..
+                }
+            )
+        })
+        .count();
     assert_eq!(suppressed, 2);
 }
 
@@ -186,7 +257,13 @@ fn unmapped_codes_never_become_another_status() {
         (100, scan("a", "1Z1", "ups", "OF", 100)),
         (100, scan("b", "1Z1", "ups", "ZZ-NEW-CODE", 101)),
     ]);
-    assert_eq!(milestones(&out), vec![m("o1", "-", Milestone::OrderConfirmed), m("o1", "s1", Milestone::OutForDelivery)]);
+    assert_eq!(
+        milestones(&out),
+        vec![
+            m("o1", "-", Milestone::OrderConfirmed),
+            m("o1", "s1", Milestone::OutForDelivery)
+        ]
+    );
 }
 
 #[test]
@@ -197,7 +274,12 @@ fn command_ids_are_deterministic_and_distinct() {
         (100, scan("a", "T1", "generic", "in_transit", 100)),
         (1000, scan("b", "T1", "generic", "delivered", 1000)),
     ];
-    let ids = |out: &[Emitted]| notifications(out).iter().map(|c| c.command_id.clone()).collect::<Vec<_>>();
+    let ids = |out: &[Emitted]| {
+        notifications(out)
+            .iter()
+            .map(|c| c.command_id.clone())
+            .collect::<Vec<_>>()
+    };
     let first = ids(&run(&inputs));
     assert_eq!(first, ids(&run(&inputs)));
     let unique: std::collections::BTreeSet<_> = first.iter().collect();

@@ -33,7 +33,10 @@ fn events() -> Vec<PipelineInput> {
 fn fingerprint(out: &[Emitted]) -> BTreeSet<String> {
     out.iter()
         .filter_map(|e| match e {
-            Emitted::Notification(c) => Some(format!("{} {:?} {} {:?}", c.command_id, c.milestone, c.template_key, c.variables)),
+            Emitted::Notification(c) => Some(format!(
+                "{} {:?} {} {:?}",
+                c.command_id, c.milestone, c.template_key, c.variables
+            )),
             Emitted::DeadLetter { scan, .. } => Some(format!("dead {}", scan.scan_id)),
             Emitted::Suppressed { .. } => None,
         })
@@ -42,7 +45,10 @@ fn fingerprint(out: &[Emitted]) -> BTreeSet<String> {
 
 fn arrivals(order: &[usize], burst_of: &[usize]) -> Vec<(i64, PipelineInput)> {
     let all = events();
-    order.iter().map(|&i| ((burst_of[i] as i64) * 60, all[i].clone())).collect()
+    order
+        .iter()
+        .map(|&i| ((burst_of[i] as i64) * 60, all[i].clone()))
+        .collect()
 }
 
 proptest! {

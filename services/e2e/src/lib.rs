@@ -1,1 +1,47 @@
 //! Test harness: a real broker, topics, and the service binaries.
+//!
+//! * [`Broker`] starts a throwaway [Tansu](https://github.com/tansu-io/tansu)
+//!   broker (Kafka wire protocol, in-memory storage) on a free loopback port
+//!   and kills it on drop. The `tansu` binary is found via `TANSU_BIN`,
+//!   `PATH` or `$HOME/.cargo/bin` (`scripts/install-tools.sh` installs it).
+//! * [`create_topics`], [`produce`], [`consume_all`] and friends are blocking
+//!   rdkafka helpers that talk to it over real TCP.
+//! * [`ServiceProcess`] runs a service binary as a child process with its
+//!   output captured to a temp file; [`service_binary`] finds
+//!   `target/<profile>/<name>`.
+//!
+//! The e2e tests need the service binaries built first, in the same profile:
+//! `cargo build --workspace --bins` (`scripts/test.sh` / `.ci/run` do that).
+//!
+//! Limits of Tansu 0.6 to keep in mind: no Kafka transactions, and
+//! `cleanup.policy=compact` is stored but no compaction actually runs.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wismo_e2e::{consume_all, produce, Broker};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let broker = Broker::start()?;
+//! broker.create_topics(&[("scans", 3)], false)?;
+//! produce(&broker.bootstrap(), "scans", "parcel-1", b"{}")?;
+//! let records = consume_all(&broker.bootstrap(), "scans", 1, Duration::from_secs(20))?;
+//! assert_eq!(records.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+mod broker;
+pub mod kafka;
+mod process;
+mod util;
+
+pub use broker::{Broker, BROKER_START_TIMEOUT};
+pub use kafka::{
+    client_config, consume_all, consume_group, consume_records, create_topics, fetch_metadata,
+    partition_count, produce, produce_unkeyed, wait_for_topic, ConsumedRecord, KeyPayload,
+    Producer, QUIET_PERIOD,
+};
+pub use process::{ServiceProcess, TERMINATE_GRACE};
+pub use util::{
+    free_port, log_tail, port_accepts, service_binary, tansu_bin, unique_name, wait_until,
+};

@@ -12,11 +12,26 @@ pub struct TrackerMetrics {
 pub fn get() -> &'static TrackerMetrics {
     static M: OnceLock<TrackerMetrics> = OnceLock::new();
     M.get_or_init(|| {
-        let m = || "metric registration";
+        const M: &str = "metric names are unique";
         TrackerMetrics {
-            commands: register_int_counter_vec!("wismo_notification_commands_total", "Notification commands decided, by milestone and channel.", &["milestone", "channel"]).expect(m()),
-            suppressed: register_int_counter_vec!("wismo_notifications_suppressed_total", "Milestones decided but not sent, by milestone and reason.", &["milestone", "reason"]).expect(m()),
-            unmapped: register_int_counter_vec!("wismo_unmapped_status_total", "Scans whose carrier code no mapping table knows, by carrier.", &["carrier"]).expect(m()),
+            commands: register_int_counter_vec!(
+                "wismo_notification_commands_total",
+                "Notification commands decided, by milestone and channel.",
+                &["milestone", "channel"]
+            )
+            .expect(M),
+            suppressed: register_int_counter_vec!(
+                "wismo_notifications_suppressed_total",
+                "Milestones decided but not sent, by milestone and reason.",
+                &["milestone", "reason"]
+            )
+            .expect(M),
+            unmapped: register_int_counter_vec!(
+                "wismo_unmapped_status_total",
+                "Scans whose carrier code no mapping table knows, by carrier.",
+                &["carrier"]
+            )
+            .expect(M),
         }
     })
 }

@@ -38,7 +38,10 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<(usize, EventLine)>> {
 }
 
 fn line(v: &Value) -> anyhow::Result<EventLine> {
-    let topic = v.get("topic").and_then(Value::as_str).context("`topic` is missing")?;
+    let topic = v
+        .get("topic")
+        .and_then(Value::as_str)
+        .context("`topic` is missing")?;
     let key = v.get("key").and_then(Value::as_str).map(str::to_string);
     let timestamp = match v.get("timestamp") {
         Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
@@ -55,7 +58,12 @@ fn line(v: &Value) -> anyhow::Result<EventLine> {
         (None, Some(Value::String(raw))) => LineValue::Raw(raw.clone()),
         _ => bail!("exactly one of `value` or `value_raw` (a string) is needed"),
     };
-    Ok(EventLine { topic: topic.to_string(), key, timestamp, value })
+    Ok(EventLine {
+        topic: topic.to_string(),
+        key,
+        timestamp,
+        value,
+    })
 }
 
 #[cfg(test)]

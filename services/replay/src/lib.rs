@@ -29,7 +29,12 @@ pub struct Replay {
 }
 
 impl Replay {
-    pub fn new(matcher: MatcherConfig, tracker: TrackerConfig, topics: Topics, start: Timestamp) -> Self {
+    pub fn new(
+        matcher: MatcherConfig,
+        tracker: TrackerConfig,
+        topics: Topics,
+        start: Timestamp,
+    ) -> Self {
         Replay {
             pipeline: Pipeline::new(matcher, tracker, start),
             topics,
@@ -98,7 +103,10 @@ impl Replay {
             scan.validate().map_err(|e| ("invalid", e.to_string()))?;
             Ok(PipelineInput::Scan(scan))
         } else {
-            Err(("decode", format!("topic `{}` is not an input topic", line.topic)))
+            Err((
+                "decode",
+                format!("topic `{}` is not an input topic", line.topic),
+            ))
         }
     }
 
@@ -110,7 +118,11 @@ impl Replay {
                     "key": cmd.order_id,
                     "value": cmd_json(&cmd),
                 })),
-                Emitted::DeadLetter { scan, origin, reason } => {
+                Emitted::DeadLetter {
+                    scan,
+                    origin,
+                    reason,
+                } => {
                     let value = Codec::default()
                         .encode_json(subjects::CARRIER_SCAN, &scan)
                         .map(|v| v.to_string().into_bytes())
@@ -158,10 +170,20 @@ fn cmd_json(cmd: &wismo_core::model::NotificationCommand) -> Value {
 }
 
 /// Reads, replays and returns every output line for a whole event file.
-pub fn replay_file(text: &str, matcher: MatcherConfig, tracker: TrackerConfig, topics: Topics, horizon: chrono::Duration) -> anyhow::Result<Vec<Value>> {
+pub fn replay_file(
+    text: &str,
+    matcher: MatcherConfig,
+    tracker: TrackerConfig,
+    topics: Topics,
+    horizon: chrono::Duration,
+) -> anyhow::Result<Vec<Value>> {
     let lines = event_file::parse(text)?;
     let start = lines.first().map(|(_, l)| l.timestamp).unwrap_or_default();
-    let end = lines.iter().map(|(_, l)| l.timestamp).max().unwrap_or(start);
+    let end = lines
+        .iter()
+        .map(|(_, l)| l.timestamp)
+        .max()
+        .unwrap_or(start);
     let mut replay = Replay::new(matcher, tracker, topics, start);
     for (n, line) in &lines {
         replay.feed(*n, line);

@@ -8,7 +8,10 @@ use std::io::{Read, Write};
 use wismo_config::{matcher_config, tracker_config, Env, Topics};
 
 #[derive(Parser)]
-#[command(name = "replay", about = "Run wismo's decisions over a JSON-lines event file on a virtual clock")]
+#[command(
+    name = "replay",
+    about = "Run wismo's decisions over a JSON-lines event file on a virtual clock"
+)]
 struct Args {
     /// The event file (`-` for standard input).
     file: String,
@@ -20,7 +23,8 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let env = Env::from_process()?;
-    let horizon = Env::from_pairs([("--horizon", args.horizon.as_str())]).duration("--horizon", chrono::Duration::zero())?;
+    let horizon = Env::from_pairs([("--horizon", args.horizon.as_str())])
+        .duration("--horizon", chrono::Duration::zero())?;
     let text = if args.file == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;
@@ -28,7 +32,13 @@ fn main() -> anyhow::Result<()> {
     } else {
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?
     };
-    let lines = replay::replay_file(&text, matcher_config(&env)?, tracker_config(&env)?, Topics::from_env(&env), horizon)?;
+    let lines = replay::replay_file(
+        &text,
+        matcher_config(&env)?,
+        tracker_config(&env)?,
+        Topics::from_env(&env),
+        horizon,
+    )?;
     let mut out = std::io::stdout().lock();
     for line in lines {
         writeln!(out, "{line}")?;

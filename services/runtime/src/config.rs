@@ -1,8 +1,8 @@
 //! Settings the shell itself needs; each service adds its own on top.
 
-use wismo_config::{ConfigError, Env};
 use std::net::SocketAddr;
 use std::time::Duration;
+use wismo_config::{ConfigError, Env};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryMode {
@@ -60,7 +60,11 @@ impl RuntimeConfig {
             changelog_topic: changelog_topic.to_string(),
             delivery,
             batch_max: env.positive("WISMO_BATCH_MAX", 500, 100_000)? as usize,
-            batch_linger: Duration::from_millis(env.positive("WISMO_BATCH_LINGER_MS", 5, 10_000)?),
+            batch_linger: Duration::from_millis(env.positive(
+                "WISMO_BATCH_LINGER_MS",
+                5,
+                10_000,
+            )?),
             timer_tick: Duration::from_millis(env.positive("WISMO_TIMER_TICK_MS", 100, 60_000)?),
             kafka_overrides: overrides,
         })

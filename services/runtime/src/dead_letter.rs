@@ -7,7 +7,13 @@ use wismo_codec::{subjects, Codec, DeadLetter};
 use wismo_core::model::{Origin, Timestamp};
 
 /// A dead-letter record for an input record the service could not use.
-pub fn for_input(config: &RuntimeConfig, record: &InputRecord<'_>, kind: &str, reason: &str, now: Timestamp) -> OutRecord {
+pub fn for_input(
+    config: &RuntimeConfig,
+    record: &InputRecord<'_>,
+    kind: &str,
+    reason: &str,
+    now: Timestamp,
+) -> OutRecord {
     let letter = DeadLetter {
         reason: reason.to_string(),
         error_kind: kind.to_string(),
@@ -55,7 +61,8 @@ fn encode(config: &RuntimeConfig, key: String, letter: &DeadLetter) -> OutRecord
         Err(e) => {
             // Only a bug in the dead-letter schema gets here; still keep the record.
             tracing::error!(error = %e, "dead-letter record does not encode; writing it as JSON");
-            serde_json::to_vec(&(&letter.reason, &letter.source_topic, letter.source_offset)).unwrap_or_default()
+            serde_json::to_vec(&(&letter.reason, &letter.source_topic, letter.source_offset))
+                .unwrap_or_default()
         }
     };
     OutRecord {

@@ -23,7 +23,11 @@ use wismo_core::model::Timestamp;
 
 /// Runs `processor` until SIGTERM. Returns an error only for what a restart can fix
 /// (the broker refusing writes, a missing topic); bad records never stop it.
-pub async fn run<P: Processor>(processor: P, config: RuntimeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+pub async fn run<P: Processor>(
+    processor: P,
+    config: RuntimeConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
     let health = Arc::new(Health::default());
     health.beat();
     let http = tokio::spawn(http::serve(config.http_addr, health.clone()));
@@ -35,14 +39,18 @@ pub async fn run<P: Processor>(processor: P, config: RuntimeConfig, clock: Arc<d
     let topics = processor.input_topics();
     check_partitions(&consumer, &topics, &config)?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topic_refs).context("subscribing to input topics")?;
+    consumer
+        .subscribe(&topic_refs)
+        .context("subscribing to input topics")?;
     if config.delivery == DeliveryMode::Transactional {
         producer
             .init_transactions(Duration::from_secs(30))
             .context("initialising transactions (does the broker support them?)")?;
     }
     tracing::info!(service = %config.service, group = %config.group_id, ?topics, "started");
-    health.started.store(true, std::sync::atomic::Ordering::Relaxed);
+    health
+        .started
+        .store(true, std::sync::atomic::Ordering::Relaxed);
 
     let mut engine = Engine {
         processor,
@@ -83,7 +91,9 @@ impl<P: Processor> Engine<P> {
                 .collect();
             let started = Instant::now();
             self.process(batch).await?;
-            metrics::runtime().batch_seconds.observe(started.elapsed().as_secs_f64());
+            metrics::runtime()
+                .batch_seconds
+                .observe(started.elapsed().as_secs_f64());
             self.health.beat();
         }
         Ok(())
@@ -120,7 +130,11 @@ impl<P: Processor> Engine<P> {
     }
 
     fn time_to_next_timer(&self) -> Duration {
-        let next = self.partitions.values().filter_map(|p| p.next_deadline()).min();
+        let next = self
+            .partitions
+            .values()
+            .filter_map(|p| p.next_deadline())
+            .min();
         match next {
             None => Duration::MAX,
             Some(d) => (d - self.clock.now()).to_std().unwrap_or(Duration::ZERO),
@@ -156,10 +170,16 @@ impl<P: Processor> Engine<P> {
     }
 
     fn restore(&mut self, partition: i32) -> anyhow::Result<()> {
-        self.health.restoring.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.health
+            .restoring
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let config = &self.config;
-        let states = tokio::task::block_in_place(|| restore::restore_partition::<P::State>(config, partition));
-        self.health.restoring.store(false, std::sync::atomic::Ordering::Relaxed);
+        let states = tokio::task::block_in_place(|| {
+            restore::restore_partition::<P::State>(config, partition)
+        });
+        self.health
+            .restoring
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let mut store = PartitionStore::default();
         for (key, state) in states? {
             let deadline = self.processor.next_deadline(&state);
@@ -179,7 +199,9 @@ impl<P: Processor> Engine<P> {
         let decide_started = Instant::now();
         for msg in &batch {
             m.consumed.with_label_values(&[msg.topic()]).inc();
-            let next = offsets.entry((msg.topic().to_string(), msg.partition())).or_insert(0);
+            let next = offsets
+                .entry((msg.topic().to_string(), msg.partition()))
+                .or_insert(0);
             *next = (*next).max(msg.offset() + 1);
             if !self.partitions.contains_key(&msg.partition()) {
                 // A record from a partition whose assignment we have not seen yet.
@@ -194,15 +216,28 @@ impl<P: Processor> Engine<P> {
             };
             match self.processor.decode(&record) {
                 Err(rejection) => {
-                    m.dead_letters.with_label_values(&[rejection.kind.as_str()]).inc();
+                    m.dead_letters
+                        .with_label_values(&[rejection.kind.as_str()])
+                        .inc();
                     tracing::warn!(topic = record.topic, partition = record.partition, offset = record.offset, kind = rejection.kind.as_str(), reason = %rejection.reason, "record rejected to dead-letter");
-                    out.push(dead_letter::for_input(&self.config, &record, rejection.kind.as_str(), &rejection.reason, now));
+                    out.push(dead_letter::for_input(
+                        &self.config,
+                        &record,
+                        rejection.kind.as_str(),
+                        &rejection.reason,
+                        now,
+                    ));
                 }
                 Ok(Decoded { key, input }) => {
-                    let Some(store) = self.partitions.get_mut(&msg.partition()) else { continue };
+                    let Some(store) = self.partitions.get_mut(&msg.partition()) else {
+                        continue;
+                    };
                     let state = store.take(&key);
                     let step = self.processor.decide(&key, state, input, now);
-                    let deadline = step.state.as_ref().and_then(|s| self.processor.next_deadline(s));
+                    let deadline = step
+                        .state
+                        .as_ref()
+                        .and_then(|s| self.processor.next_deadline(s));
                     store.put(key.clone(), step.state, deadline);
                     out.extend(step.records);
                     dirty.insert((msg.partition(), key));
@@ -210,7 +245,9 @@ impl<P: Processor> Engine<P> {
             }
         }
         self.fire_timers(now, &mut out, &mut dirty);
-        m.stage_seconds.with_label_values(&["decide"]).observe(decide_started.elapsed().as_secs_f64());
+        m.stage_seconds
+            .with_label_values(&["decide"])
+            .observe(decide_started.elapsed().as_secs_f64());
 
         if out.is_empty() && dirty.is_empty() && offsets.is_empty() {
             return Ok(());
@@ -220,12 +257,21 @@ impl<P: Processor> Engine<P> {
             self.producer.begin_transaction()?;
         }
         let produce_started = Instant::now();
-        self.produce(out.iter().map(|r| (r.topic.as_str(), None, r.key.as_str(), Some(r.payload.as_slice()))))
-            .await?;
+        self.produce(out.iter().map(|r| {
+            (
+                r.topic.as_str(),
+                None,
+                r.key.as_str(),
+                Some(r.payload.as_slice()),
+            )
+        }))
+        .await?;
         for r in &out {
             m.produced.with_label_values(&[&r.topic]).inc();
         }
-        m.stage_seconds.with_label_values(&["produce"]).observe(produce_started.elapsed().as_secs_f64());
+        m.stage_seconds
+            .with_label_values(&["produce"])
+            .observe(produce_started.elapsed().as_secs_f64());
 
         // Outputs are acknowledged before the state that remembers them is written,
         // so a crash in between repeats the outputs (same ids) rather than losing them.
@@ -243,17 +289,27 @@ impl<P: Processor> Engine<P> {
             })
             .collect::<Result<_, serde_json::Error>>()?;
         let changelog = self.config.changelog_topic.clone();
-        self.produce(entries.iter().map(|(p, k, v)| (changelog.as_str(), Some(*p), k.as_str(), v.as_deref())))
-            .await?;
-        m.stage_seconds.with_label_values(&["changelog"]).observe(changelog_started.elapsed().as_secs_f64());
+        self.produce(
+            entries
+                .iter()
+                .map(|(p, k, v)| (changelog.as_str(), Some(*p), k.as_str(), v.as_deref())),
+        )
+        .await?;
+        m.stage_seconds
+            .with_label_values(&["changelog"])
+            .observe(changelog_started.elapsed().as_secs_f64());
 
         let mut tpl = TopicPartitionList::new();
         for ((topic, partition), offset) in &offsets {
             tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
         }
         if transactional {
-            let group = self.consumer.group_metadata().context("consumer group metadata")?;
-            self.producer.send_offsets_to_transaction(&tpl, &group, Duration::from_secs(30))?;
+            let group = self
+                .consumer
+                .group_metadata()
+                .context("consumer group metadata")?;
+            self.producer
+                .send_offsets_to_transaction(&tpl, &group, Duration::from_secs(30))?;
             self.producer.commit_transaction(Duration::from_secs(30))?;
         } else if tpl.count() > 0 {
             if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
@@ -266,14 +322,24 @@ impl<P: Processor> Engine<P> {
         Ok(())
     }
 
-    fn fire_timers(&mut self, now: Timestamp, out: &mut Vec<OutRecord>, dirty: &mut BTreeSet<(i32, String)>) {
+    fn fire_timers(
+        &mut self,
+        now: Timestamp,
+        out: &mut Vec<OutRecord>,
+        dirty: &mut BTreeSet<(i32, String)>,
+    ) {
         let m = metrics::runtime();
         for (&partition, store) in self.partitions.iter_mut() {
             for key in store.due(now) {
                 let deadline = store.deadline_of(&key);
-                let Some(state) = store.take(&key) else { continue };
+                let Some(state) = store.take(&key) else {
+                    continue;
+                };
                 let step = self.processor.on_timer(&key, state, now);
-                let next = step.state.as_ref().and_then(|s| self.processor.next_deadline(s));
+                let next = step
+                    .state
+                    .as_ref()
+                    .and_then(|s| self.processor.next_deadline(s));
                 store.put(key.clone(), step.state, next);
                 out.extend(step.records);
                 dirty.insert((partition, key));
@@ -319,8 +385,14 @@ impl<P: Processor> Engine<P> {
 
     fn update_gauges(&self) {
         let m = metrics::runtime();
-        m.state_keys.set(self.partitions.values().map(|p| p.len() as i64).sum());
-        m.timers_open.set(self.partitions.values().map(|p| p.timer_count() as i64).sum());
+        m.state_keys
+            .set(self.partitions.values().map(|p| p.len() as i64).sum());
+        m.timers_open.set(
+            self.partitions
+                .values()
+                .map(|p| p.timer_count() as i64)
+                .sum(),
+        );
     }
 
     fn close(&mut self) {
@@ -343,7 +415,10 @@ async fn await_deliveries(futures: Vec<DeliveryFuture>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn consumer(config: &RuntimeConfig, log: Arc<RebalanceLog>) -> anyhow::Result<StreamConsumer<RebalanceContext>> {
+fn consumer(
+    config: &RuntimeConfig,
+    log: Arc<RebalanceLog>,
+) -> anyhow::Result<StreamConsumer<RebalanceContext>> {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &config.bootstrap_servers)
         .set("group.id", &config.group_id)
@@ -357,7 +432,8 @@ fn consumer(config: &RuntimeConfig, log: Arc<RebalanceLog>) -> anyhow::Result<St
         c.set("isolation.level", "read_committed");
     }
     apply_overrides(&mut c, config, "consumer.");
-    Ok(c.create_with_context(RebalanceContext { log }).context("creating consumer")?)
+    c.create_with_context(RebalanceContext { log })
+        .context("creating consumer")
 }
 
 fn producer(config: &RuntimeConfig) -> anyhow::Result<FutureProducer> {
@@ -373,7 +449,7 @@ fn producer(config: &RuntimeConfig) -> anyhow::Result<FutureProducer> {
         c.set("transactional.id", format!("{}-{host}", config.group_id));
     }
     apply_overrides(&mut c, config, "producer.");
-    Ok(c.create().context("creating producer")?)
+    c.create().context("creating producer")
 }
 
 /// `WISMO_KAFKA_X` applies to both clients; `WISMO_KAFKA_CONSUMER_X` / `_PRODUCER_X` to one.
@@ -388,9 +464,16 @@ fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own: &str) {
 }
 
 /// Every input topic and the changelog must exist with the same partition count.
-fn check_partitions(consumer: &StreamConsumer<RebalanceContext>, inputs: &[String], config: &RuntimeConfig) -> anyhow::Result<()> {
+fn check_partitions(
+    consumer: &StreamConsumer<RebalanceContext>,
+    inputs: &[String],
+    config: &RuntimeConfig,
+) -> anyhow::Result<()> {
     let mut counts = Vec::new();
-    for topic in inputs.iter().chain(std::iter::once(&config.changelog_topic)) {
+    for topic in inputs
+        .iter()
+        .chain(std::iter::once(&config.changelog_topic))
+    {
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(15))
             .with_context(|| format!("reading metadata of topic {topic}"))?;
@@ -400,7 +483,11 @@ fn check_partitions(consumer: &StreamConsumer<RebalanceContext>, inputs: &[Strin
             .find(|t| t.name() == topic)
             .map(|t| t.partitions().len())
             .unwrap_or(0);
-        anyhow::ensure!(n > 0, "topic {topic} does not exist; create it before starting {}", config.service);
+        anyhow::ensure!(
+            n > 0,
+            "topic {topic} does not exist; create it before starting {}",
+            config.service
+        );
         counts.push((topic.clone(), n));
     }
     let first = counts[0].1;
@@ -456,18 +543,27 @@ fn partitions_of(tpl: &TopicPartitionList) -> Vec<i32> {
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, _c: &rdkafka::consumer::BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
-            metrics::runtime().rebalances.with_label_values(&["revoke"]).inc();
+            metrics::runtime()
+                .rebalances
+                .with_label_values(&["revoke"])
+                .inc();
             tracing::info!(partitions = ?partitions_of(tpl), "partitions revoked");
             self.log.push(RebalanceEvent::Revoked(partitions_of(tpl)));
         }
     }
 
-    fn post_rebalance(&self, _c: &rdkafka::consumer::BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(
+        &self,
+        _c: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &Rebalance<'_>,
+    ) {
         if let Rebalance::Assign(tpl) = rebalance {
-            metrics::runtime().rebalances.with_label_values(&["assign"]).inc();
+            metrics::runtime()
+                .rebalances
+                .with_label_values(&["assign"])
+                .inc();
             tracing::info!(partitions = ?partitions_of(tpl), "partitions assigned");
             self.log.push(RebalanceEvent::Assigned(partitions_of(tpl)));
         }
     }
 }
-

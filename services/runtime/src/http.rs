@@ -55,6 +55,9 @@ async fn readyz(State(h): State<Arc<Health>>) -> (StatusCode, &'static str) {
     if h.ready() {
         (StatusCode::OK, "ready\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting or restoring state\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting or restoring state\n",
+        )
     }
 }

@@ -30,29 +30,80 @@ pub struct RuntimeMetrics {
 pub fn runtime() -> &'static RuntimeMetrics {
     static METRICS: OnceLock<RuntimeMetrics> = OnceLock::new();
     METRICS.get_or_init(|| {
-        // Registration only fails on a duplicate name, a bug caught by any test run.
-        let m = || "metric registration";
+        // Registration fails only on a duplicate name: a bug any test run catches.
+        const M: &str = "metric names are unique";
         RuntimeMetrics {
-            consumed: register_int_counter_vec!("wismo_records_consumed_total", "Input records consumed.", &["topic"]).expect(m()),
-            produced: register_int_counter_vec!("wismo_records_produced_total", "Records produced and acknowledged.", &["topic"]).expect(m()),
-            dead_letters: register_int_counter_vec!("wismo_dead_letters_total", "Records sent to the dead-letter topic, by kind.", &["kind"]).expect(m()),
-            batch_seconds: register_histogram!("wismo_batch_seconds", "Time to decide, produce and commit one batch.").expect(m()),
-            state_keys: register_int_gauge!("wismo_state_keys", "Keys held in memory.").expect(m()),
-            timers_open: register_int_gauge!("wismo_timers_open", "Keys with an armed timer.").expect(m()),
-            timers_fired: register_int_counter!("wismo_timers_fired_total", "Timers fired.").expect(m()),
+            consumed: register_int_counter_vec!(
+                "wismo_records_consumed_total",
+                "Input records consumed.",
+                &["topic"]
+            )
+            .expect(M),
+            produced: register_int_counter_vec!(
+                "wismo_records_produced_total",
+                "Records produced and acknowledged.",
+                &["topic"]
+            )
+            .expect(M),
+            dead_letters: register_int_counter_vec!(
+                "wismo_dead_letters_total",
+                "Records sent to the dead-letter topic, by kind.",
+                &["kind"]
+            )
+            .expect(M),
+            batch_seconds: register_histogram!(
+                "wismo_batch_seconds",
+                "Time to decide, produce and commit one batch."
+            )
+            .expect(M),
+            state_keys: register_int_gauge!("wismo_state_keys", "Keys held in memory.").expect(M),
+            timers_open: register_int_gauge!("wismo_timers_open", "Keys with an armed timer.")
+                .expect(M),
+            timers_fired: register_int_counter!("wismo_timers_fired_total", "Timers fired.")
+                .expect(M),
             timer_lag_seconds: register_histogram!(
                 "wismo_timer_lag_seconds",
                 "Delay between a timer's deadline and its firing.",
                 vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0]
             )
-            .expect(m()),
-            restore_seconds: register_histogram!("wismo_restore_seconds", "Time to restore one partition's state from its changelog.").expect(m()),
-            restored_keys: register_int_counter!("wismo_restored_keys_total", "Keys restored from changelogs.").expect(m()),
-            partitions_assigned: register_int_gauge!("wismo_partitions_assigned", "Input partitions this instance owns.").expect(m()),
-            rebalances: register_int_counter_vec!("wismo_rebalances_total", "Rebalance events.", &["kind"]).expect(m()),
-            commit_failures: register_int_counter!("wismo_commit_failures_total", "Offset commits that failed (the batch will be redelivered).").expect(m()),
-            stage_seconds: register_histogram_vec!("wismo_stage_seconds", "Time per stage of a batch.", &["stage"]).expect(m()),
-            encode_failures: register_int_counter!("wismo_encode_failures_total", "Outputs that failed to encode (a bug; see logs).").expect(m()),
+            .expect(M),
+            restore_seconds: register_histogram!(
+                "wismo_restore_seconds",
+                "Time to restore one partition's state from its changelog."
+            )
+            .expect(M),
+            restored_keys: register_int_counter!(
+                "wismo_restored_keys_total",
+                "Keys restored from changelogs."
+            )
+            .expect(M),
+            partitions_assigned: register_int_gauge!(
+                "wismo_partitions_assigned",
+                "Input partitions this instance owns."
+            )
+            .expect(M),
+            rebalances: register_int_counter_vec!(
+                "wismo_rebalances_total",
+                "Rebalance events.",
+                &["kind"]
+            )
+            .expect(M),
+            commit_failures: register_int_counter!(
+                "wismo_commit_failures_total",
+                "Offset commits that failed (the batch will be redelivered)."
+            )
+            .expect(M),
+            stage_seconds: register_histogram_vec!(
+                "wismo_stage_seconds",
+                "Time per stage of a batch.",
+                &["stage"]
+            )
+            .expect(M),
+            encode_failures: register_int_counter!(
+                "wismo_encode_failures_total",
+                "Outputs that failed to encode (a bug; see logs)."
+            )
+            .expect(M),
         }
     })
 }

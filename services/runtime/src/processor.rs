@@ -55,7 +55,12 @@ pub struct OutRecord {
 impl OutRecord {
     /// An Avro-framed record. Encoding a value of wismo's own model only fails on a
     /// bug; that is logged and counted rather than crashing the partition.
-    pub fn avro<T: Serialize>(topic: &str, key: &str, subject: &str, value: &T) -> Option<OutRecord> {
+    pub fn avro<T: Serialize>(
+        topic: &str,
+        key: &str,
+        subject: &str,
+        value: &T,
+    ) -> Option<OutRecord> {
         match wismo_codec::Codec::default().encode(subject, value) {
             Ok(payload) => Some(OutRecord {
                 topic: topic.to_string(),
@@ -90,7 +95,13 @@ pub trait Processor: Send + 'static {
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Self::Input>, Rejection>;
 
-    fn decide(&mut self, key: &str, state: Option<Self::State>, input: Self::Input, now: Timestamp) -> Step<Self::State>;
+    fn decide(
+        &mut self,
+        key: &str,
+        state: Option<Self::State>,
+        input: Self::Input,
+        now: Timestamp,
+    ) -> Step<Self::State>;
 
     fn on_timer(&mut self, key: &str, state: Self::State, now: Timestamp) -> Step<Self::State>;
 

@@ -1,10 +1,13 @@
 //! Decoding for the matcher's two input topics, and its outputs as records.
 
 use wismo_codec::{dead_letter_kind as kind, subjects, Codec};
+use wismo_config::Topics;
 use wismo_core::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
 use wismo_core::model::{CarrierScan, Origin, ShipmentRegistered, Timestamp};
-use wismo_config::Topics;
-use wismo_runtime::{dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RejectionKind, RuntimeConfig, Step};
+use wismo_runtime::{
+    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RejectionKind,
+    RuntimeConfig, Step,
+};
 
 pub struct ScanMatcher {
     config: MatcherConfig,
@@ -25,11 +28,20 @@ impl ScanMatcher {
         outputs
             .into_iter()
             .filter_map(|out| match out {
-                MatcherOutput::Routed(routed) => {
-                    OutRecord::avro(&self.topics.routed_scans, &routed.order_id, subjects::ROUTED_SCAN, &routed)
-                }
-                MatcherOutput::Unmatched { scan, origin, reason } => {
-                    let value = Codec::default().encode(subjects::CARRIER_SCAN, &scan).unwrap_or_default();
+                MatcherOutput::Routed(routed) => OutRecord::avro(
+                    &self.topics.routed_scans,
+                    &routed.order_id,
+                    subjects::ROUTED_SCAN,
+                    &routed,
+                ),
+                MatcherOutput::Unmatched {
+                    scan,
+                    origin,
+                    reason,
+                } => {
+                    let value = Codec::default()
+                        .encode(subjects::CARRIER_SCAN, &scan)
+                        .unwrap_or_default();
                     Some(dead_letter::for_decision(
                         &self.runtime,
                         &origin,
@@ -46,7 +58,10 @@ impl ScanMatcher {
 }
 
 fn rejection(kind: RejectionKind, reason: impl ToString) -> Rejection {
-    Rejection { kind, reason: reason.to_string() }
+    Rejection {
+        kind,
+        reason: reason.to_string(),
+    }
 }
 
 /// State for a tracking number lives in the partition its key hashes to, so a
@@ -69,7 +84,10 @@ impl Processor for ScanMatcher {
     type Input = MatcherInput;
 
     fn input_topics(&self) -> Vec<String> {
-        vec![self.topics.carrier_scans.clone(), self.topics.shipment_registrations.clone()]
+        vec![
+            self.topics.carrier_scans.clone(),
+            self.topics.shipment_registrations.clone(),
+        ]
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<MatcherInput>, Rejection> {
@@ -81,7 +99,8 @@ impl Processor for ScanMatcher {
             let scan: CarrierScan = catalog
                 .decode(subjects::CARRIER_SCAN, payload)
                 .map_err(|e| rejection(RejectionKind::Decode, e))?;
-            scan.validate().map_err(|e| rejection(RejectionKind::Invalid, e))?;
+            scan.validate()
+                .map_err(|e| rejection(RejectionKind::Invalid, e))?;
             check_key(record, &scan.tracking_number)?;
             let origin = Origin {
                 topic: record.topic.to_string(),
@@ -104,14 +123,31 @@ impl Processor for ScanMatcher {
         }
     }
 
-    fn decide(&mut self, _key: &str, state: Option<TrackingState>, input: MatcherInput, now: Timestamp) -> Step<TrackingState> {
+    fn decide(
+        &mut self,
+        _key: &str,
+        state: Option<TrackingState>,
+        input: MatcherInput,
+        now: Timestamp,
+    ) -> Step<TrackingState> {
         let step = matcher::decide(&self.config, state, input, now);
-        Step { state: step.state, records: self.records(step.outputs, now) }
+        Step {
+            state: step.state,
+            records: self.records(step.outputs, now),
+        }
     }
 
-    fn on_timer(&mut self, _key: &str, state: TrackingState, now: Timestamp) -> Step<TrackingState> {
+    fn on_timer(
+        &mut self,
+        _key: &str,
+        state: TrackingState,
+        now: Timestamp,
+    ) -> Step<TrackingState> {
         let step = matcher::on_timer(&self.config, state, now);
-        Step { state: step.state, records: self.records(step.outputs, now) }
+        Step {
+            state: step.state,
+            records: self.records(step.outputs, now),
+        }
     }
 
     fn next_deadline(&self, state: &TrackingState) -> Option<Timestamp> {

@@ -76,7 +76,9 @@ pub fn decide(
             state.registered_at.get_or_insert(now);
             let mut held = std::mem::take(&mut state.held);
             // Release in event order so the output does not depend on arrival order.
-            held.sort_by(|a, b| (a.scan.occurred_at, &a.scan.scan_id).cmp(&(b.scan.occurred_at, &b.scan.scan_id)));
+            held.sort_by(|a, b| {
+                (a.scan.occurred_at, &a.scan.scan_id).cmp(&(b.scan.occurred_at, &b.scan.scan_id))
+            });
             outputs.extend(held.into_iter().map(|h| {
                 MatcherOutput::Routed(RoutedScan {
                     order_id: reg.order_id.clone(),
@@ -120,7 +122,11 @@ pub fn on_timer(config: &MatcherConfig, state: TrackingState, now: Timestamp) ->
 
 /// The earliest instant at which [`on_timer`] has something to do for this state.
 pub fn next_deadline(config: &MatcherConfig, state: &TrackingState) -> Option<Timestamp> {
-    let hold = state.held.iter().map(|h| h.held_at + config.hold_window).min();
+    let hold = state
+        .held
+        .iter()
+        .map(|h| h.held_at + config.hold_window)
+        .min();
     let retention = state.registered_at.map(|at| at + config.mapping_retention);
     hold.into_iter().chain(retention).min()
 }

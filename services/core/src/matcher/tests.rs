@@ -19,7 +19,11 @@ fn scan(id: &str, order_id: Option<&str>) -> MatcherInput {
             carrier_edd: None,
             order_id: order_id.map(Into::into),
         },
-        origin: Origin { topic: "carrier-scans".into(), partition: 0, offset: 1 },
+        origin: Origin {
+            topic: "carrier-scans".into(),
+            partition: 0,
+            offset: 1,
+        },
     }
 }
 
@@ -65,7 +69,10 @@ fn a_scan_naming_its_order_is_routed_at_once_and_keeps_no_state() {
 
 #[test]
 fn the_hold_is_bounded_in_size_and_time() {
-    let c = MatcherConfig { max_held_per_tracking: 2, ..MatcherConfig::default() };
+    let c = MatcherConfig {
+        max_held_per_tracking: 2,
+        ..MatcherConfig::default()
+    };
     let mut state = None;
     let mut unmatched = 0;
     for id in ["a", "b", "c"] {

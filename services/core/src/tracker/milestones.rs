@@ -70,7 +70,15 @@ pub(super) fn order_confirmed(
     if let Some(date) = placed.promised_delivery_date {
         variables.insert("promised_delivery_date".into(), date.to_string());
     }
-    command(order, placed, None, Milestone::OrderConfirmed, channel, variables, now)
+    command(
+        order,
+        placed,
+        None,
+        Milestone::OrderConfirmed,
+        channel,
+        variables,
+        now,
+    )
 }
 
 pub(super) fn shipment_milestone(
@@ -99,18 +107,28 @@ pub(super) fn shipment_milestone(
     if let Some(progress) = order_progress(order, milestone) {
         variables.insert("order_progress".into(), progress.into());
     }
-    command(order, placed, Some(shipment), milestone, channel, variables, now)
+    command(
+        order,
+        placed,
+        Some(shipment),
+        milestone,
+        channel,
+        variables,
+        now,
+    )
 }
 
 /// Split shipments: where the order as a whole stands after this shipment's milestone.
 fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static str> {
     let all = |pred: fn(&Shipment) -> bool| order.shipments.values().all(pred);
     match milestone {
-        Milestone::Shipped => Some(if all(|s| s.status().precedence() >= Status::InTransit.precedence()) {
-            "all_shipped"
-        } else {
-            "partially_shipped"
-        }),
+        Milestone::Shipped => Some(
+            if all(|s| s.status().precedence() >= Status::InTransit.precedence()) {
+                "all_shipped"
+            } else {
+                "partially_shipped"
+            },
+        ),
         Milestone::Delivered => Some(if all(|s| s.delivered_at.is_some()) {
             "all_delivered"
         } else {

@@ -25,7 +25,10 @@ use crate::model::{
 pub enum TrackerInput {
     Order(OrderEvent),
     /// A scan the matcher routed to this order.
-    Scan { scan: CarrierScan, origin: Origin },
+    Scan {
+        scan: CarrierScan,
+        origin: Origin,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +49,10 @@ pub enum TrackerOutput {
         reason: SuppressReason,
     },
     /// A carrier code no table maps; counted per carrier.
-    UnmappedStatus { carrier: String, raw_status: String },
+    UnmappedStatus {
+        carrier: String,
+        raw_status: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +90,9 @@ pub fn decide(
     let mut outputs = Vec::new();
     order.last_activity_at = order.last_activity_at.max(now);
     match input {
-        TrackerInput::Order(event) => apply_order_event(config, &mut order, &event, now, &mut outputs),
+        TrackerInput::Order(event) => {
+            apply_order_event(config, &mut order, &event, now, &mut outputs)
+        }
         TrackerInput::Scan { scan, origin } => {
             if order.shipments.contains_key(&scan.tracking_number) {
                 apply_scan(config, &mut order, &scan, now, &mut outputs);
@@ -130,7 +138,11 @@ fn apply_order_event(
             if order.cancelled_at.is_none() && !order.confirmation.sent {
                 if now - event.occurred_at > config.stale_window {
                     order.confirmation.sent = true;
-                    outputs.push(suppressed(order, Milestone::OrderConfirmed, SuppressReason::Stale));
+                    outputs.push(suppressed(
+                        order,
+                        Milestone::OrderConfirmed,
+                        SuppressReason::Stale,
+                    ));
                 } else {
                     order.confirmation.due = Some(now + config.coalesce_window);
                 }
@@ -213,7 +225,9 @@ fn apply_scan(
     }
     // The current status moved: re-decide what, if anything, waits to be sent.
     shipment.pending = None;
-    let Some(current) = &shipment.current else { return };
+    let Some(current) = &shipment.current else {
+        return;
+    };
     let Some(milestone) = milestones::milestone_of(current) else {
         return;
     };
@@ -242,7 +256,11 @@ fn hold_scan(
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
 ) {
-    if order.held_scans.iter().any(|h| h.scan.scan_id == scan.scan_id) {
+    if order
+        .held_scans
+        .iter()
+        .any(|h| h.scan.scan_id == scan.scan_id)
+    {
         return;
     }
     if order.held_scans.len() >= config.max_held_scans {
@@ -292,8 +310,14 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
             order.confirmation.due = None;
             order.confirmation.sent = true;
             outputs.push(match channel {
-                Some(ch) => TrackerOutput::Notification(milestones::order_confirmed(&order, &placed, ch, now)),
-                None => suppressed(&order, Milestone::OrderConfirmed, SuppressReason::NoConsentedChannel),
+                Some(ch) => TrackerOutput::Notification(milestones::order_confirmed(
+                    &order, &placed, ch, now,
+                )),
+                None => suppressed(
+                    &order,
+                    Milestone::OrderConfirmed,
+                    SuppressReason::NoConsentedChannel,
+                ),
             });
         }
         let due: Vec<String> = order
@@ -303,18 +327,33 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
             .map(|(k, _)| k.clone())
             .collect();
         for tracking in due {
-            let Some(pending) = order.shipments.get_mut(&tracking).and_then(|s| s.pending.take()) else {
+            let Some(pending) = order
+                .shipments
+                .get_mut(&tracking)
+                .and_then(|s| s.pending.take())
+            else {
                 continue;
             };
-            let Some(shipment) = order.shipments.get(&tracking) else { continue };
+            let Some(shipment) = order.shipments.get(&tracking) else {
+                continue;
+            };
             if !milestones::allowed(pending.milestone, &shipment.milestones_sent) {
                 continue;
             }
             let output = match channel {
                 Some(ch) => TrackerOutput::Notification(milestones::shipment_milestone(
-                    &order, &placed, shipment, pending.milestone, ch, now,
+                    &order,
+                    &placed,
+                    shipment,
+                    pending.milestone,
+                    ch,
+                    now,
                 )),
-                None => suppressed(&order, pending.milestone, SuppressReason::NoConsentedChannel),
+                None => suppressed(
+                    &order,
+                    pending.milestone,
+                    SuppressReason::NoConsentedChannel,
+                ),
             };
             outputs.push(output);
             if let Some(s) = order.shipments.get_mut(&tracking) {
@@ -332,15 +371,19 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
 
 /// The earliest instant at which [`on_timer`] has something to do for this order.
 pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
-    let holds = order.held_scans.iter().map(|h| h.held_at + config.hold_window);
+    let holds = order
+        .held_scans
+        .iter()
+        .map(|h| h.held_at + config.hold_window);
     let retention = std::iter::once(order.last_activity_at + config.retention);
     // Milestones wait for the customer: without a placed order they are not due.
     let milestones = order.placed.as_ref().into_iter().flat_map(|_| {
-        order
-            .confirmation
-            .due
-            .into_iter()
-            .chain(order.shipments.values().filter_map(|s| s.pending.as_ref().map(|p| p.due)))
+        order.confirmation.due.into_iter().chain(
+            order
+                .shipments
+                .values()
+                .filter_map(|s| s.pending.as_ref().map(|p| p.due)),
+        )
     });
     holds.chain(retention).chain(milestones).min()
 }
@@ -352,4 +395,3 @@ fn suppressed(order: &OrderState, milestone: Milestone, reason: SuppressReason) 
         reason,
     }
 }
-

@@ -14,7 +14,11 @@ pub(super) struct ScanEffect {
 
 /// Folds a scan into the shipment. `None` for a scan id already seen: a resend
 /// changes nothing at all.
-pub(super) fn apply(config: &TrackerConfig, shipment: &mut Shipment, scan: &CarrierScan) -> Option<ScanEffect> {
+pub(super) fn apply(
+    config: &TrackerConfig,
+    shipment: &mut Shipment,
+    scan: &CarrierScan,
+) -> Option<ScanEffect> {
     if !shipment.seen_scan_ids.insert(scan.scan_id.clone()) {
         return None;
     }
@@ -39,10 +43,18 @@ pub(super) fn apply(config: &TrackerConfig, shipment: &mut Shipment, scan: &Carr
             scan_id: scan.scan_id.clone(),
         };
         let key = |s: &EddSighting| (s.seen_at, s.scan_id.clone());
-        if shipment.first_edd.as_ref().is_none_or(|f| key(&sighting) < key(f)) {
+        if shipment
+            .first_edd
+            .as_ref()
+            .is_none_or(|f| key(&sighting) < key(f))
+        {
             shipment.first_edd = Some(sighting.clone());
         }
-        if shipment.latest_edd.as_ref().is_none_or(|l| key(&sighting) > key(l)) {
+        if shipment
+            .latest_edd
+            .as_ref()
+            .is_none_or(|l| key(&sighting) > key(l))
+        {
             shipment.latest_edd = Some(sighting);
         }
     }
@@ -50,14 +62,16 @@ pub(super) fn apply(config: &TrackerConfig, shipment: &mut Shipment, scan: &Carr
         Status::AttemptFail => {
             shipment.failed_attempts.insert(scan.scan_id.clone());
         }
-        Status::Delivered => {
-            if shipment.delivered_at.is_none_or(|d| scan.occurred_at < d) {
-                shipment.delivered_at = Some(scan.occurred_at);
-            }
+        Status::Delivered if shipment.delivered_at.is_none_or(|d| scan.occurred_at < d) => {
+            shipment.delivered_at = Some(scan.occurred_at);
         }
         _ => {}
     }
-    if shipment.last_scan.as_ref().is_none_or(|l| applied.rank() > l.rank()) {
+    if shipment
+        .last_scan
+        .as_ref()
+        .is_none_or(|l| applied.rank() > l.rank())
+    {
         shipment.last_scan = Some(applied.clone());
     }
 

@@ -13,7 +13,11 @@ pub fn t(minutes: i64) -> Timestamp {
 }
 
 pub fn origin() -> Origin {
-    Origin { topic: "test".into(), partition: 0, offset: 0 }
+    Origin {
+        topic: "test".into(),
+        partition: 0,
+        offset: 0,
+    }
 }
 
 pub fn placed(order: &str, at: i64) -> PipelineInput {
@@ -21,7 +25,11 @@ pub fn placed(order: &str, at: i64) -> PipelineInput {
 }
 
 pub fn channel(kind: ChannelKind, transactional: bool, marketing: bool) -> ContactChannel {
-    ContactChannel { kind, transactional_consent: transactional, marketing_consent: marketing }
+    ContactChannel {
+        kind,
+        transactional_consent: transactional,
+        marketing_consent: marketing,
+    }
 }
 
 pub fn placed_with(order: &str, at: i64, channels: Vec<ContactChannel>) -> PipelineInput {
@@ -36,7 +44,11 @@ pub fn placed_with(order: &str, at: i64, channels: Vec<ContactChannel>) -> Pipel
                 timezone: "America/Chicago".into(),
                 channels,
             },
-            items: vec![Item { sku: "sku-1".into(), category: "apparel".into(), quantity: 1 }],
+            items: vec![Item {
+                sku: "sku-1".into(),
+                category: "apparel".into(),
+                quantity: 1,
+            }],
             promised_delivery_date: chrono::NaiveDate::from_ymd_opt(2026, 3, 6),
             destination_country: Some("US".into()),
         }),
@@ -46,7 +58,13 @@ pub fn placed_with(order: &str, at: i64, channels: Vec<ContactChannel>) -> Pipel
     })
 }
 
-pub fn shipment(order: &str, shipment_id: &str, tracking: &str, carrier: &str, at: i64) -> PipelineInput {
+pub fn shipment(
+    order: &str,
+    shipment_id: &str,
+    tracking: &str,
+    carrier: &str,
+    at: i64,
+) -> PipelineInput {
     PipelineInput::Order(OrderEvent {
         event_id: format!("{order}-{shipment_id}-created"),
         order_id: order.into(),
@@ -97,7 +115,13 @@ pub fn scan_record(id: &str, tracking: &str, carrier: &str, code: &str, at: i64)
 }
 
 pub fn config() -> (MatcherConfig, TrackerConfig) {
-    (MatcherConfig::default(), TrackerConfig { coalesce_window: Duration::seconds(30), ..TrackerConfig::default() })
+    (
+        MatcherConfig::default(),
+        TrackerConfig {
+            coalesce_window: Duration::seconds(30),
+            ..TrackerConfig::default()
+        },
+    )
 }
 
 /// Feeds `(arrival minute, input)` in the order given and runs the clock four days (past every hold) past
@@ -127,7 +151,13 @@ pub fn notifications(emitted: &[Emitted]) -> Vec<&NotificationCommand> {
 pub fn milestones(emitted: &[Emitted]) -> Vec<(String, String, Milestone)> {
     let mut v: Vec<_> = notifications(emitted)
         .into_iter()
-        .map(|c| (c.order_id.clone(), c.shipment_id.clone().unwrap_or_else(|| "-".into()), c.milestone))
+        .map(|c| {
+            (
+                c.order_id.clone(),
+                c.shipment_id.clone().unwrap_or_else(|| "-".into()),
+                c.milestone,
+            )
+        })
         .collect();
     v.sort();
     v

@@ -1,0 +1,285 @@
+//! The spine end to end, through a real Kafka-protocol broker over TCP: orders and
+//! scans in (duplicates, out-of-order scans, a scan before its shipment, a split
+//! shipment, a malformed record) → exactly the expected notification commands, the
+//! malformed record on the dead-letter topic, the same ids `replay` decides, a clean
+//! SIGTERM, and a restart that restores state from the changelog.
+
+use anyhow::Context;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+use wismo_e2e::{free_port, service_binary, wait_until, Broker, ServiceProcess};
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sample/events.jsonl")
+}
+
+fn wismoctl(bootstrap: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(service_binary("wismoctl")?)
+        .arg("--bootstrap")
+        .arg(bootstrap)
+        .args(args)
+        .output()
+        .context("running wismoctl")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wismoctl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+struct Service {
+    process: ServiceProcess,
+    http: u16,
+}
+
+fn start(name: &str, bootstrap: &str) -> anyhow::Result<Service> {
+    let http = free_port()?;
+    let addr = format!("127.0.0.1:{http}");
+    let process = ServiceProcess::spawn(
+        service_binary(name)?,
+        &[
+            ("WISMO_BOOTSTRAP_SERVERS", bootstrap),
+            ("WISMO_HTTP_ADDR", &addr),
+            ("WISMO_COALESCE_WINDOW", "1s"),
+            ("RUST_LOG", "info"),
+        ],
+    )?;
+    let mut svc = Service { process, http };
+    let port = svc.http;
+    wait_until("readiness", Duration::from_secs(60), || {
+        Ok(http_get(port, "/readyz").filter(|(s, _)| *s == 200))
+    })
+    .with_context(|| format!("{name} never became ready: {}", svc.process.log_tail(30)))?;
+    // The consumer joins its group after start-up; give it the time to be assigned.
+    svc.process
+        .wait_for_log("partitions assigned", Duration::from_secs(60))
+        .with_context(|| format!("{name} was never assigned partitions"))?;
+    Ok(svc)
+}
+
+fn values(lines: &str) -> Vec<Value> {
+    lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|mut v| v["value"].take())
+        .collect()
+}
+
+fn summary(cmds: &[Value]) -> BTreeSet<String> {
+    cmds.iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {}",
+                c["order_id"].as_str().unwrap_or("?"),
+                c["shipment_id"].as_str().unwrap_or("-"),
+                c["milestone"].as_str().unwrap_or("?"),
+                c["channel"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[test]
+fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(&bootstrap, &["create-topics", "--partitions", "3"])?;
+    let matcher = start("scan-matcher", &bootstrap)?;
+    let mut tracker = start("order-tracker", &bootstrap)?;
+
+    let sample = sample();
+    let sample = sample.to_str().context("sample path")?;
+    wismoctl(
+        &bootstrap,
+        &["publish", sample, "--shift-to-now", "--wave-gap", "4s"],
+    )?;
+    let commands = values(&wismoctl(
+        &bootstrap,
+        &[
+            "read",
+            "notification-commands",
+            "--expect",
+            "13",
+            "--idle-secs",
+            "15",
+        ],
+    )?);
+
+    let expected: BTreeSet<String> = [
+        "o-1001 - ORDER_CONFIRMED EMAIL",
+        "o-1002 - ORDER_CONFIRMED SMS",
+        "o-1003 - ORDER_CONFIRMED PUSH",
+        "o-1001 s-1001-1 SHIPPED EMAIL",
+        "o-1002 s-1002-1 SHIPPED SMS",
+        "o-1003 s-1003-1 SHIPPED PUSH",
+        "o-1003 s-1003-2 SHIPPED PUSH",
+        // Out for delivery and delivered arrived together: only delivered.
+        "o-1001 s-1001-1 DELIVERED EMAIL",
+        "o-1002 s-1002-1 DELIVERED SMS",
+        "o-1003 s-1003-1 OUT_FOR_DELIVERY PUSH",
+        "o-1003 s-1003-2 EXCEPTION PUSH",
+        "o-1003 s-1003-1 DELIVERED PUSH",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(
+        summary(&commands),
+        expected,
+        "commands: {commands:#?}\ntracker log: {}",
+        tracker.process.log_tail(40)
+    );
+    assert_eq!(
+        commands.len(),
+        expected.len(),
+        "a command was sent twice: {commands:#?}"
+    );
+    let live_ids: BTreeSet<String> = commands
+        .iter()
+        .filter_map(|c| c["command_id"].as_str().map(String::from))
+        .collect();
+    assert_eq!(live_ids.len(), commands.len(), "duplicate command ids");
+    let split = commands
+        .iter()
+        .find(|c| c["shipment_id"] == "s-1003-1" && c["milestone"] == "DELIVERED")
+        .context("split delivery")?;
+    assert_eq!(split["variables"]["order_progress"], "partially_delivered");
+
+    // `replay` over the same file decides the same commands, ids included.
+    let text = std::fs::read_to_string(sample)?;
+    let env = wismo_config::Env::from_pairs([("WISMO_COALESCE_WINDOW", "1s")]);
+    let replayed = replay::replay_file(
+        &text,
+        wismo_config::matcher_config(&env)?,
+        wismo_config::tracker_config(&env)?,
+        wismo_config::Topics::from_env(&env),
+        chrono::Duration::hours(1),
+    )?;
+    let replay_ids: BTreeSet<String> = replayed
+        .iter()
+        .filter(|l| l["topic"] == "notification-commands")
+        .filter_map(|l| l["value"]["command_id"].as_str().map(String::from))
+        .collect();
+    assert_eq!(live_ids, replay_ids);
+
+    // The malformed record is on the dead-letter topic with its reason and bytes.
+    let dead = values(&wismoctl(
+        &bootstrap,
+        &["read", "dead-letter", "--expect", "1", "--idle-secs", "5"],
+    )?);
+    assert_eq!(dead.len(), 1, "dead letters: {dead:#?}");
+    assert_eq!(dead[0]["source_topic"], "carrier-scans");
+    assert_eq!(dead[0]["error_kind"], "decode");
+    assert_eq!(dead[0]["service"], "scan-matcher");
+    assert_eq!(dead[0]["original_key"], "BROKEN-1");
+    assert!(dead[0]["original_value"]
+        .as_str()
+        .is_some_and(|v| v.contains("forgot the Avro framing")));
+    assert!(
+        dead[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("magic")),
+        "reason: {}",
+        dead[0]["reason"]
+    );
+
+    // Metrics show what happened.
+    let (_, m) = http_get(matcher.http, "/metrics").context("matcher metrics")?;
+    assert_eq!(
+        metric(&m, "wismo_dead_letters_total{kind=\"decode\"}"),
+        Some(1.0),
+        "{m}"
+    );
+    let (_, t) = http_get(tracker.http, "/metrics").context("tracker metrics")?;
+    assert_eq!(
+        metric(&t, "wismo_unmapped_status_total{carrier=\"ups\"}"),
+        Some(1.0),
+        "{t}"
+    );
+    assert_eq!(
+        metric(
+            &t,
+            "wismo_notification_commands_total{channel=\"push\",milestone=\"delivered\"}"
+        ),
+        Some(1.0),
+        "{t}"
+    );
+    assert_eq!(
+        http_get(tracker.http, "/healthz").map(|(s, _)| s),
+        Some(200)
+    );
+
+    // SIGTERM stops the tracker cleanly; a new one restores every order from the
+    // changelog, sends nothing again, and carries on.
+    let status = tracker.process.terminate()?;
+    assert!(
+        status.success(),
+        "order-tracker exit on SIGTERM: {status:?}\n{}",
+        tracker.process.log_tail(20)
+    );
+    tracker = start("order-tracker", &bootstrap)?;
+    let delivered = r#"{"topic":"carrier-scans","key":"9400111899223197428490","timestamp":"2026-03-05T10:00:00Z","value":{"scan_id":"usps-3","tracking_number":"9400111899223197428490","carrier":"usps","raw_status":"01","raw_status_detail":null,"description":"Delivered","occurred_at":1772704800000,"location":null,"carrier_edd":null,"order_id":null}}"#;
+    let more = std::env::temp_dir().join(wismo_e2e::unique_name("wismo-more") + ".jsonl");
+    std::fs::write(&more, format!("{delivered}\n"))?;
+    wismoctl(
+        &bootstrap,
+        &["publish", more.to_str().context("path")?, "--shift-to-now"],
+    )?;
+    let after = values(&wismoctl(
+        &bootstrap,
+        &[
+            "read",
+            "notification-commands",
+            "--expect",
+            "14",
+            "--idle-secs",
+            "15",
+        ],
+    )?);
+    let new: Vec<&Value> = after
+        .iter()
+        .filter(|c| !live_ids.contains(c["command_id"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        after.len(),
+        14,
+        "after restart: {after:#?}\n{}",
+        tracker.process.log_tail(30)
+    );
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["shipment_id"], "s-1003-2");
+    assert_eq!(new[0]["milestone"], "DELIVERED");
+    assert_eq!(new[0]["variables"]["order_progress"], "all_delivered");
+    drop(matcher);
+    Ok(())
+}

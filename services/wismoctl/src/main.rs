@@ -1,0 +1,51 @@
+//! `wismoctl`: create wismo's topics, publish an event file, read topics as JSON.
+
+mod publish;
+mod read;
+mod topics;
+
+use clap::{Parser, Subcommand};
+use wismo_config::{Env, Topics};
+
+#[derive(Parser)]
+#[command(name = "wismoctl", about = "Operate a wismo pipeline's topics")]
+struct Cli {
+    /// Kafka bootstrap servers.
+    #[arg(
+        long,
+        env = "WISMO_BOOTSTRAP_SERVERS",
+        default_value = "127.0.0.1:19092"
+    )]
+    bootstrap: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create every topic wismo uses (names from WISMO_TOPIC_* variables).
+    CreateTopics {
+        #[arg(long, default_value_t = 3)]
+        partitions: i32,
+        #[arg(long, default_value_t = 1)]
+        replication: i32,
+    },
+    /// Publish a JSON-lines event file (the `replay` format) in Avro framing.
+    Publish(publish::Args),
+    /// Print the records of topics as JSON lines, decoded by their schema.
+    Read(read::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let topics = Topics::from_env(&Env::from_process()?);
+    match cli.command {
+        Command::CreateTopics {
+            partitions,
+            replication,
+        } => topics::create_all(&cli.bootstrap, &topics, partitions, replication).await,
+        Command::Publish(args) => publish::run(&cli.bootstrap, &topics, args).await,
+        Command::Read(args) => read::run(&cli.bootstrap, &topics, args).await,
+    }
+}

@@ -1,0 +1,120 @@
+//! Publishing an event file as a 3PL and a shop would: Avro with Confluent framing,
+//! keyed by tracking number / order id, Java-compatible partitioning.
+
+use anyhow::Context;
+use chrono::Duration;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use replay::event_file::{self, LineValue};
+use std::collections::BTreeMap;
+use wismo_codec::{subjects, Codec};
+use wismo_config::Topics;
+use wismo_core::model::{CarrierScan, OrderEvent, Timestamp};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The event file.
+    file: String,
+    /// Real time to wait between waves (lines with the same timestamp), so each
+    /// wave is decided before the next arrives, as its timestamps say.
+    #[arg(long, default_value = "5s")]
+    wave_gap: humantime_like::Gap,
+    /// Shift every event time so the last wave is now (keeps the stale window happy).
+    #[arg(long)]
+    shift_to_now: bool,
+}
+
+pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?;
+    let lines = event_file::parse(&text)?;
+    let last = lines
+        .iter()
+        .map(|(_, l)| l.timestamp)
+        .max()
+        .unwrap_or_default();
+    let shift = if args.shift_to_now {
+        chrono::Utc::now() - last
+    } else {
+        Duration::zero()
+    };
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("partitioner", "murmur2_random")
+        .set("acks", "all")
+        .create()
+        .context("creating producer")?;
+    let codec = Codec::default();
+
+    let mut waves: BTreeMap<Timestamp, Vec<_>> = BTreeMap::new();
+    for (_, line) in lines {
+        waves.entry(line.timestamp).or_default().push(line);
+    }
+    let wave_count = waves.len();
+    for (i, (_, wave)) in waves.into_iter().enumerate() {
+        for line in &wave {
+            let payload = match &line.value {
+                LineValue::Raw(raw) => raw.clone().into_bytes(),
+                LineValue::Record(value) if line.topic == topics.orders => {
+                    let mut event: OrderEvent = codec.decode_json(subjects::ORDER_EVENT, value)?;
+                    shift_order(&mut event, shift);
+                    codec.encode(subjects::ORDER_EVENT, &event)?
+                }
+                LineValue::Record(value) if line.topic == topics.carrier_scans => {
+                    let mut scan: CarrierScan = codec.decode_json(subjects::CARRIER_SCAN, value)?;
+                    shift_scan(&mut scan, shift);
+                    codec.encode(subjects::CARRIER_SCAN, &scan)?
+                }
+                LineValue::Record(_) => anyhow::bail!("topic {} is not an input topic", line.topic),
+            };
+            let key = line.key.clone().unwrap_or_default();
+            let record = FutureRecord::to(&line.topic).key(&key).payload(&payload);
+            producer
+                .send(record, std::time::Duration::from_secs(30))
+                .await
+                .map_err(|(e, _)| e)
+                .with_context(|| format!("publishing to {}", line.topic))?;
+        }
+        eprintln!(
+            "published wave {}/{wave_count} ({} records)",
+            i + 1,
+            wave.len()
+        );
+        if i + 1 < wave_count {
+            tokio::time::sleep(args.wave_gap.0).await;
+        }
+    }
+    Ok(())
+}
+
+fn shift_order(event: &mut OrderEvent, by: Duration) {
+    event.occurred_at += by;
+    if let Some(p) = event.placed.as_mut() {
+        p.promised_delivery_date = p
+            .promised_delivery_date
+            .map(|d| d + Duration::days(by.num_days()));
+    }
+}
+
+fn shift_scan(scan: &mut CarrierScan, by: Duration) {
+    scan.occurred_at += by;
+    scan.carrier_edd = scan.carrier_edd.map(|d| d + Duration::days(by.num_days()));
+}
+
+/// A `5s`-style duration argument.
+mod humantime_like {
+    #[derive(Clone, Copy, Debug)]
+    pub struct Gap(pub std::time::Duration);
+
+    impl std::str::FromStr for Gap {
+        type Err = String;
+        fn from_str(s: &str) -> Result<Self, String> {
+            wismo_config::Env::from_pairs([("gap", s)])
+                .duration("gap", chrono::Duration::zero())
+                .ok()
+                .and_then(|d| d.to_std().ok())
+                .map(Gap)
+                .ok_or_else(|| format!("`{s}` is not a duration like 500ms or 5s"))
+        }
+    }
+}
