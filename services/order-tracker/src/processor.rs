@@ -1,13 +1,12 @@
 //! Decoding for the tracker's two input topics, and its outputs as records.
 
 use crate::metrics;
-use wismo_codec::{dead_letter_kind as kind, subjects, Codec};
+use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
-use wismo_core::model::{OrderEvent, Origin, RoutedScan, Timestamp};
+use wismo_core::model::{OrderEvent, RoutedScan, Timestamp};
 use wismo_core::tracker::{self, OrderState, TrackerConfig, TrackerInput, TrackerOutput};
 use wismo_runtime::{
-    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RejectionKind,
-    RuntimeConfig, Step,
+    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RuntimeConfig, Step,
 };
 
 pub struct OrderTracker {
@@ -31,11 +30,9 @@ impl OrderTracker {
         for out in outputs {
             match out {
                 TrackerOutput::Notification(cmd) => {
+                    let channel = format!("{:?}", cmd.channel).to_lowercase();
                     m.commands
-                        .with_label_values(&[
-                            cmd.milestone.as_str(),
-                            &format!("{:?}", cmd.channel).to_lowercase(),
-                        ])
+                        .with_label_values(&[cmd.milestone.as_str(), &channel])
                         .inc();
                     tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, milestone = cmd.milestone.as_str(), "notification decided");
                     records.extend(OutRecord::avro(
@@ -58,15 +55,10 @@ impl OrderTracker {
                     origin,
                     reason,
                 } => {
-                    let value = Codec::default()
-                        .encode(subjects::CARRIER_SCAN, &scan)
-                        .unwrap_or_default();
-                    records.push(dead_letter::for_decision(
+                    records.push(dead_letter::for_unmatched_scan(
                         &self.runtime,
                         &origin,
-                        Some(&scan.tracking_number),
-                        value,
-                        kind::UNMATCHED,
+                        &scan,
                         &reason,
                         now,
                     ));
@@ -94,28 +86,6 @@ impl OrderTracker {
     }
 }
 
-fn rejection(kind: RejectionKind, reason: impl ToString) -> Rejection {
-    Rejection {
-        kind,
-        reason: reason.to_string(),
-    }
-}
-
-/// Per-order state lives in the partition the order id hashes to; a record keyed
-/// otherwise would split the order: refuse it.
-fn check_key(record: &InputRecord<'_>, order_id: &str) -> Result<(), Rejection> {
-    match record.key {
-        Some(k) if k == order_id.as_bytes() => Ok(()),
-        other => Err(rejection(
-            RejectionKind::Invalid,
-            format!(
-                "record key {:?} does not match order_id {order_id:?}; records must be keyed by order id",
-                other.map(String::from_utf8_lossy)
-            ),
-        )),
-    }
-}
-
 impl Processor for OrderTracker {
     type State = OrderState;
     type Input = TrackerInput;
@@ -125,37 +95,27 @@ impl Processor for OrderTracker {
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<TrackerInput>, Rejection> {
-        let payload = record
-            .payload
-            .ok_or_else(|| rejection(RejectionKind::Decode, "record has no value"))?;
-        let catalog = Codec::default();
+        let codec = Codec::default();
         if record.topic == self.topics.orders {
-            let event: OrderEvent = catalog
-                .decode(subjects::ORDER_EVENT, payload)
-                .map_err(|e| rejection(RejectionKind::Decode, e))?;
-            event
-                .validate()
-                .map_err(|e| rejection(RejectionKind::Invalid, e))?;
-            check_key(record, &event.order_id)?;
+            let event: OrderEvent = codec
+                .decode(subjects::ORDER_EVENT, record.value()?)
+                .map_err(Rejection::decode)?;
+            event.validate().map_err(Rejection::invalid)?;
+            record.require_key("order_id", &event.order_id)?;
             Ok(Decoded {
                 key: event.order_id.clone(),
                 input: TrackerInput::Order(event),
             })
         } else {
-            let routed: RoutedScan = catalog
-                .decode(subjects::ROUTED_SCAN, payload)
-                .map_err(|e| rejection(RejectionKind::Decode, e))?;
-            check_key(record, &routed.order_id)?;
-            let origin = Origin {
-                topic: record.topic.to_string(),
-                partition: record.partition,
-                offset: record.offset,
-            };
+            let routed: RoutedScan = codec
+                .decode(subjects::ROUTED_SCAN, record.value()?)
+                .map_err(Rejection::decode)?;
+            record.require_key("order_id", &routed.order_id)?;
             Ok(Decoded {
                 key: routed.order_id,
                 input: TrackerInput::Scan {
                     scan: routed.scan,
-                    origin,
+                    origin: record.origin(),
                 },
             })
         }

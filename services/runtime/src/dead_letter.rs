@@ -3,8 +3,8 @@
 
 use crate::config::RuntimeConfig;
 use crate::processor::{InputRecord, OutRecord};
-use wismo_codec::{subjects, Codec, DeadLetter};
-use wismo_core::model::{Origin, Timestamp};
+use wismo_codec::{dead_letter_kind, subjects, Codec, DeadLetter};
+use wismo_core::model::{CarrierScan, Origin, Timestamp};
 
 /// A dead-letter record for an input record the service could not use.
 pub fn for_input(
@@ -14,28 +14,44 @@ pub fn for_input(
     reason: &str,
     now: Timestamp,
 ) -> OutRecord {
-    let letter = DeadLetter {
-        reason: reason.to_string(),
-        error_kind: kind.to_string(),
-        source_topic: record.topic.to_string(),
-        source_partition: record.partition,
-        source_offset: record.offset,
-        original_key: record.key.map(<[u8]>::to_vec),
-        original_value: record.payload.map(<[u8]>::to_vec),
-        service: config.service.clone(),
-        failed_at: now,
-    };
-    let key = format!("{}/{}/{}", record.topic, record.partition, record.offset);
-    encode(config, key, &letter)
+    letter(
+        config,
+        &record.origin(),
+        record.key.map(<[u8]>::to_vec),
+        record.payload.map(<[u8]>::to_vec),
+        kind,
+        reason,
+        now,
+    )
 }
 
-/// A dead-letter record for something a decision sent away (e.g. a scan that never
-/// matched a shipment); `value` is the record re-encoded in its own schema.
-pub fn for_decision(
+/// A dead-letter record for a scan a decision sent away (it never matched a
+/// shipment); the scan is re-encoded in its own schema.
+pub fn for_unmatched_scan(
     config: &RuntimeConfig,
     origin: &Origin,
-    key: Option<&str>,
-    value: Vec<u8>,
+    scan: &CarrierScan,
+    reason: &str,
+    now: Timestamp,
+) -> OutRecord {
+    let value = Codec::default().encode(subjects::CARRIER_SCAN, scan).ok();
+    let key = Some(scan.tracking_number.as_bytes().to_vec());
+    letter(
+        config,
+        origin,
+        key,
+        value,
+        dead_letter_kind::UNMATCHED,
+        reason,
+        now,
+    )
+}
+
+fn letter(
+    config: &RuntimeConfig,
+    origin: &Origin,
+    original_key: Option<Vec<u8>>,
+    original_value: Option<Vec<u8>>,
     kind: &str,
     reason: &str,
     now: Timestamp,
@@ -46,17 +62,13 @@ pub fn for_decision(
         source_topic: origin.topic.clone(),
         source_partition: origin.partition,
         source_offset: origin.offset,
-        original_key: key.map(|k| k.as_bytes().to_vec()),
-        original_value: Some(value),
+        original_key,
+        original_value,
         service: config.service.clone(),
         failed_at: now,
     };
     let key = format!("{}/{}/{}", origin.topic, origin.partition, origin.offset);
-    encode(config, key, &letter)
-}
-
-fn encode(config: &RuntimeConfig, key: String, letter: &DeadLetter) -> OutRecord {
-    let payload = match Codec::default().encode(subjects::DEAD_LETTER, letter) {
+    let payload = match Codec::default().encode(subjects::DEAD_LETTER, &letter) {
         Ok(bytes) => bytes,
         Err(e) => {
             // Only a bug in the dead-letter schema gets here; still keep the record.

@@ -1,7 +1,7 @@
 //! What a service plugs into the shell.
 
 use serde::{de::DeserializeOwned, Serialize};
-use wismo_core::model::Timestamp;
+use wismo_core::model::{Origin, Timestamp};
 
 /// One record as consumed, before decoding.
 #[derive(Debug, Clone, Copy)]
@@ -11,6 +11,35 @@ pub struct InputRecord<'a> {
     pub offset: i64,
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
+}
+
+impl InputRecord<'_> {
+    /// Where this record sits, for held inputs and dead letters.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            topic: self.topic.to_string(),
+            partition: self.partition,
+            offset: self.offset,
+        }
+    }
+
+    /// The value, or a rejection for a record without one.
+    pub fn value(&self) -> Result<&[u8], Rejection> {
+        self.payload
+            .ok_or_else(|| Rejection::decode("record has no value"))
+    }
+
+    /// State for a key lives in the partition the key hashes to; a record keyed by
+    /// anything but `expected` (the value's own `field`) would split that state.
+    pub fn require_key(&self, field: &str, expected: &str) -> Result<(), Rejection> {
+        match self.key {
+            Some(k) if k == expected.as_bytes() => Ok(()),
+            other => Err(Rejection::invalid(format!(
+                "record key {:?} does not match {field} {expected:?}; records must be keyed by {field}",
+                other.map(String::from_utf8_lossy)
+            ))),
+        }
+    }
 }
 
 /// A decoded input and the state key it belongs to.
@@ -42,6 +71,22 @@ impl RejectionKind {
 pub struct Rejection {
     pub kind: RejectionKind,
     pub reason: String,
+}
+
+impl Rejection {
+    pub fn decode(reason: impl ToString) -> Self {
+        Rejection {
+            kind: RejectionKind::Decode,
+            reason: reason.to_string(),
+        }
+    }
+
+    pub fn invalid(reason: impl ToString) -> Self {
+        Rejection {
+            kind: RejectionKind::Invalid,
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// A record to produce.
@@ -107,4 +152,53 @@ pub trait Processor: Send + 'static {
 
     /// When [`Processor::on_timer`] must next run for this state.
     fn next_deadline(&self, state: &Self::State) -> Option<Timestamp>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record<'a>(key: Option<&'a [u8]>, payload: Option<&'a [u8]>) -> InputRecord<'a> {
+        InputRecord {
+            topic: "orders",
+            partition: 2,
+            offset: 7,
+            key,
+            payload,
+        }
+    }
+
+    #[test]
+    fn a_record_keyed_otherwise_is_invalid_and_says_why() {
+        assert!(record(Some(b"o-1"), None)
+            .require_key("order_id", "o-1")
+            .is_ok());
+        let r = record(Some(b"o-2"), None)
+            .require_key("order_id", "o-1")
+            .unwrap_err();
+        assert_eq!(r.kind, RejectionKind::Invalid);
+        assert!(
+            r.reason.contains("order_id") && r.reason.contains("o-2"),
+            "{}",
+            r.reason
+        );
+        assert!(record(None, None).require_key("order_id", "o-1").is_err());
+    }
+
+    #[test]
+    fn a_record_without_value_is_a_decode_rejection() {
+        assert_eq!(
+            record(None, None).value().unwrap_err().kind,
+            RejectionKind::Decode
+        );
+        assert_eq!(record(None, Some(b"x")).value().unwrap(), b"x");
+        assert_eq!(
+            record(None, None).origin(),
+            Origin {
+                topic: "orders".into(),
+                partition: 2,
+                offset: 7
+            }
+        );
+    }
 }

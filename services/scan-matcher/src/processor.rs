@@ -1,12 +1,11 @@
 //! Decoding for the matcher's two input topics, and its outputs as records.
 
-use wismo_codec::{dead_letter_kind as kind, subjects, Codec};
+use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
 use wismo_core::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
-use wismo_core::model::{CarrierScan, Origin, ShipmentRegistered, Timestamp};
+use wismo_core::model::{CarrierScan, ShipmentRegistered, Timestamp};
 use wismo_runtime::{
-    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RejectionKind,
-    RuntimeConfig, Step,
+    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RuntimeConfig, Step,
 };
 
 pub struct ScanMatcher {
@@ -38,44 +37,15 @@ impl ScanMatcher {
                     scan,
                     origin,
                     reason,
-                } => {
-                    let value = Codec::default()
-                        .encode(subjects::CARRIER_SCAN, &scan)
-                        .unwrap_or_default();
-                    Some(dead_letter::for_decision(
-                        &self.runtime,
-                        &origin,
-                        Some(&scan.tracking_number),
-                        value,
-                        kind::UNMATCHED,
-                        &reason,
-                        now,
-                    ))
-                }
+                } => Some(dead_letter::for_unmatched_scan(
+                    &self.runtime,
+                    &origin,
+                    &scan,
+                    &reason,
+                    now,
+                )),
             })
             .collect()
-    }
-}
-
-fn rejection(kind: RejectionKind, reason: impl ToString) -> Rejection {
-    Rejection {
-        kind,
-        reason: reason.to_string(),
-    }
-}
-
-/// State for a tracking number lives in the partition its key hashes to, so a
-/// record keyed by anything else would split the join: refuse it.
-fn check_key(record: &InputRecord<'_>, expected: &str) -> Result<(), Rejection> {
-    match record.key {
-        Some(k) if k == expected.as_bytes() => Ok(()),
-        other => Err(rejection(
-            RejectionKind::Invalid,
-            format!(
-                "record key {:?} does not match tracking_number {expected:?}; scans must be keyed by tracking number",
-                other.map(String::from_utf8_lossy)
-            ),
-        )),
     }
 }
 
@@ -91,31 +61,25 @@ impl Processor for ScanMatcher {
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<MatcherInput>, Rejection> {
-        let payload = record
-            .payload
-            .ok_or_else(|| rejection(RejectionKind::Decode, "record has no value"))?;
-        let catalog = Codec::default();
+        let codec = Codec::default();
         if record.topic == self.topics.carrier_scans {
-            let scan: CarrierScan = catalog
-                .decode(subjects::CARRIER_SCAN, payload)
-                .map_err(|e| rejection(RejectionKind::Decode, e))?;
-            scan.validate()
-                .map_err(|e| rejection(RejectionKind::Invalid, e))?;
-            check_key(record, &scan.tracking_number)?;
-            let origin = Origin {
-                topic: record.topic.to_string(),
-                partition: record.partition,
-                offset: record.offset,
-            };
+            let scan: CarrierScan = codec
+                .decode(subjects::CARRIER_SCAN, record.value()?)
+                .map_err(Rejection::decode)?;
+            scan.validate().map_err(Rejection::invalid)?;
+            record.require_key("tracking_number", &scan.tracking_number)?;
             Ok(Decoded {
                 key: scan.tracking_number.clone(),
-                input: MatcherInput::Scan { scan, origin },
+                input: MatcherInput::Scan {
+                    scan,
+                    origin: record.origin(),
+                },
             })
         } else {
-            let reg: ShipmentRegistered = catalog
-                .decode(subjects::SHIPMENT_REGISTERED, payload)
-                .map_err(|e| rejection(RejectionKind::Decode, e))?;
-            check_key(record, &reg.tracking_number)?;
+            let reg: ShipmentRegistered = codec
+                .decode(subjects::SHIPMENT_REGISTERED, record.value()?)
+                .map_err(Rejection::decode)?;
+            record.require_key("tracking_number", &reg.tracking_number)?;
             Ok(Decoded {
                 key: reg.tracking_number.clone(),
                 input: MatcherInput::ShipmentRegistered(reg),
