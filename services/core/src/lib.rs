@@ -4,7 +4,9 @@
 //! `(new state, outputs)`: no I/O, no clock reads, no randomness. The services and
 //! the `replay` CLI run exactly this code, so a replay reproduces a live run.
 
+pub mod calendar;
 pub mod clock;
+pub mod delay;
 pub mod ids;
 pub mod matcher;
 pub mod model;
