@@ -85,6 +85,12 @@ const BUILTINS: &[Builtin] = &[
         current: schema_file!("routed_scan.avsc"),
         history: &[(1, schema_file!("history/routed_scan/v1.avsc"))],
     },
+    Builtin {
+        subject: subjects::DELAY_APOLOGY_COMMAND,
+        base_id: 7,
+        current: schema_file!("delay_apology_command.avsc"),
+        history: &[(1, schema_file!("history/delay_apology_command/v1.avsc"))],
+    },
 ];
 
 /// The id of history version `version` of the subject with base id `base_id`.

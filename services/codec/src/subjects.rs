@@ -12,13 +12,16 @@ pub const DEAD_LETTER: &str = "dead_letter";
 pub const SHIPMENT_REGISTERED: &str = "shipment_registered";
 /// Internal: a scan matched to its order, from the scan matcher to the order tracker.
 pub const ROUTED_SCAN: &str = "routed_scan";
+/// Delay apologies to the messaging service.
+pub const DELAY_APOLOGY_COMMAND: &str = "delay_apology_command";
 
 /// Every subject, in schema-id order.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     ORDER_EVENT,
     CARRIER_SCAN,
     NOTIFICATION_COMMAND,
     DEAD_LETTER,
     SHIPMENT_REGISTERED,
     ROUTED_SCAN,
+    DELAY_APOLOGY_COMMAND,
 ];

@@ -37,6 +37,7 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
             10_000,
         )? as usize,
         retention: env.duration("WISMO_ORDER_RETENTION", d.retention)?,
+        delay: crate::policy::policy_from_env(env)?.delay,
     })
 }
 

@@ -15,6 +15,22 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
     #[error("configuration file {path}: {reason}")]
     File { path: String, reason: String },
+    /// A policy file (see `crate::policy`) that cannot be read or is invalid.
+    /// `field` is the path of the offending key, e.g. `delay.thresholds[1].in_transit`;
+    /// `None` when the whole file is at fault (unreadable, not TOML).
+    #[error("policy file {origin}: {}{reason}", field_prefix(.field))]
+    Policy {
+        origin: String,
+        field: Option<String>,
+        reason: String,
+    },
+}
+
+fn field_prefix(field: &Option<String>) -> String {
+    field
+        .as_ref()
+        .map(|f| format!("field {f}: "))
+        .unwrap_or_default()
 }
 
 impl ConfigError {
@@ -134,17 +150,18 @@ impl Env {
     }
 }
 
-fn parse_duration(raw: &str) -> Option<chrono::Duration> {
+pub(crate) fn parse_duration(raw: &str) -> Option<chrono::Duration> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit())?;
     let (n, unit) = raw.split_at(split);
     let n: i64 = n.parse().ok()?;
+    // The checked constructors: an absurd value is a config error, not a panic.
     match unit {
-        "ms" => Some(chrono::Duration::milliseconds(n)),
-        "s" => Some(chrono::Duration::seconds(n)),
-        "m" => Some(chrono::Duration::minutes(n)),
-        "h" => Some(chrono::Duration::hours(n)),
-        "d" => Some(chrono::Duration::days(n)),
+        "ms" => chrono::Duration::try_milliseconds(n),
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
         _ => None,
     }
 }
@@ -195,6 +212,7 @@ mod tests {
         );
         assert_eq!(parse_duration("7"), None);
         assert_eq!(parse_duration("7w"), None);
+        assert_eq!(parse_duration("99999999999999d"), None);
         let env = Env::from_pairs([("K", "soon")]);
         assert!(env
             .duration("K", chrono::Duration::zero())

@@ -3,6 +3,7 @@
 
 mod decisions;
 pub mod env;
+pub mod policy;
 mod topics;
 
 pub use decisions::{matcher_config, tracker_config};

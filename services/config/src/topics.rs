@@ -8,6 +8,7 @@ pub struct Topics {
     pub orders: String,
     pub carrier_scans: String,
     pub notifications: String,
+    pub delay_apologies: String,
     pub dead_letter: String,
     /// order-tracker → scan-matcher, keyed by tracking number.
     pub shipment_registrations: String,
@@ -23,6 +24,7 @@ impl Topics {
             orders: env.string("WISMO_TOPIC_ORDERS", "orders"),
             carrier_scans: env.string("WISMO_TOPIC_CARRIER_SCANS", "carrier-scans"),
             notifications: env.string("WISMO_TOPIC_NOTIFICATIONS", "notification-commands"),
+            delay_apologies: env.string("WISMO_TOPIC_DELAY_APOLOGIES", "delay-apology-commands"),
             dead_letter: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
             shipment_registrations: env.string(
                 "WISMO_TOPIC_SHIPMENT_REGISTRATIONS",

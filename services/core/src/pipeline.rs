@@ -7,7 +7,9 @@
 
 use crate::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
 use crate::model::Milestone;
-use crate::model::{CarrierScan, NotificationCommand, OrderEvent, Origin, Timestamp};
+use crate::model::{
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, Origin, Timestamp,
+};
 use crate::tracker::{
     self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput,
 };
@@ -34,6 +36,7 @@ pub enum Emitted {
         milestone: Milestone,
         reason: SuppressReason,
     },
+    DelayApology(DelayApologyCommand),
 }
 
 enum Work {
@@ -208,7 +211,11 @@ impl Pipeline {
                     milestone,
                     reason,
                 }),
-                TrackerOutput::UnmappedStatus { .. } => {}
+                TrackerOutput::DelayApology(cmd) => self.emitted.push(Emitted::DelayApology(cmd)),
+                TrackerOutput::UnmappedStatus { .. }
+                | TrackerOutput::SuppressedApology { .. }
+                | TrackerOutput::IncidentOpened { .. }
+                | TrackerOutput::IncidentClosed { .. } => {}
             }
         }
     }

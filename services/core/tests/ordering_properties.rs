@@ -38,6 +38,10 @@ fn fingerprint(out: &[Emitted]) -> BTreeSet<String> {
                 c.command_id, c.milestone, c.template_key, c.variables
             )),
             Emitted::DeadLetter { scan, .. } => Some(format!("dead {}", scan.scan_id)),
+            Emitted::DelayApology(a) => Some(format!(
+                "{} {:?} stage {} {:?}",
+                a.command_id, a.reason, a.stage, a.tracking_numbers
+            )),
             Emitted::Suppressed { .. } => None,
         })
         .collect()

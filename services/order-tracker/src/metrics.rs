@@ -7,6 +7,9 @@ pub struct TrackerMetrics {
     pub commands: IntCounterVec,
     pub suppressed: IntCounterVec,
     pub unmapped: IntCounterVec,
+    pub apologies: IntCounterVec,
+    pub incidents_opened: IntCounterVec,
+    pub incidents_closed: IntCounterVec,
 }
 
 pub fn get() -> &'static TrackerMetrics {
@@ -22,8 +25,26 @@ pub fn get() -> &'static TrackerMetrics {
             .expect(M),
             suppressed: register_int_counter_vec!(
                 "wismo_notifications_suppressed_total",
-                "Milestones decided but not sent, by milestone and reason.",
+                "Notifications and apologies decided but not sent, by milestone (or delay reason) and why.",
                 &["milestone", "reason"]
+            )
+            .expect(M),
+            apologies: register_int_counter_vec!(
+                "wismo_delay_apology_commands_total",
+                "Delay apologies decided, by reason and severity.",
+                &["reason", "severity"]
+            )
+            .expect(M),
+            incidents_opened: register_int_counter_vec!(
+                "wismo_incidents_opened_total",
+                "Delay incidents opened, by reason and carrier.",
+                &["reason", "carrier"]
+            )
+            .expect(M),
+            incidents_closed: register_int_counter_vec!(
+                "wismo_incidents_closed_total",
+                "Delay incidents closed, by reason and carrier.",
+                &["reason", "carrier"]
             )
             .expect(M),
             unmapped: register_int_counter_vec!(

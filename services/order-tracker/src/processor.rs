@@ -73,6 +73,41 @@ impl OrderTracker {
                         .inc();
                     tracing::info!(%order_id, milestone = milestone.as_str(), reason = reason.as_str(), "notification suppressed");
                 }
+                TrackerOutput::DelayApology(cmd) => {
+                    m.apologies
+                        .with_label_values(&[cmd.reason.as_str(), cmd.severity.as_str()])
+                        .inc();
+                    tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, reason = cmd.reason.as_str(), stage = cmd.stage, "delay apology decided");
+                    if let Some(mut r) = OutRecord::avro(
+                        &self.topics.delay_apologies,
+                        &cmd.order_id,
+                        subjects::DELAY_APOLOGY_COMMAND,
+                        &cmd,
+                    ) {
+                        r.detectable_at = Some(cmd.detectable_at);
+                        records.push(r);
+                    }
+                }
+                TrackerOutput::SuppressedApology {
+                    order_id,
+                    reason,
+                    why,
+                } => {
+                    m.suppressed
+                        .with_label_values(&[reason.as_str(), why.as_str()])
+                        .inc();
+                    tracing::info!(%order_id, reason = reason.as_str(), why = why.as_str(), "delay apology suppressed");
+                }
+                TrackerOutput::IncidentOpened { reason, carrier } => {
+                    m.incidents_opened
+                        .with_label_values(&[reason.as_str(), &carrier])
+                        .inc();
+                }
+                TrackerOutput::IncidentClosed { reason, carrier } => {
+                    m.incidents_closed
+                        .with_label_values(&[reason.as_str(), &carrier])
+                        .inc();
+                }
                 TrackerOutput::UnmappedStatus {
                     carrier,
                     raw_status,

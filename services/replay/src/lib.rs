@@ -141,6 +141,13 @@ impl Replay {
                     let line = self.dead_letter_line(&letter);
                     self.out.push(line);
                 }
+                Emitted::DelayApology(cmd) => self.out.push(json!({
+                    "topic": self.topics.delay_apologies,
+                    "key": cmd.order_id,
+                    "value": Codec::default()
+                        .encode_json(subjects::DELAY_APOLOGY_COMMAND, &cmd)
+                        .unwrap_or_else(|e| json!({ "error": e.to_string() })),
+                })),
                 Emitted::Suppressed { .. } => {}
             }
         }

@@ -81,5 +81,6 @@ fn letter(
         topic: config.dead_letter_topic.clone(),
         key,
         payload,
+        detectable_at: None,
     }
 }

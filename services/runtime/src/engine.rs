@@ -266,8 +266,13 @@ impl<P: Processor> Engine<P> {
             )
         }))
         .await?;
+        let acked = self.clock.now();
         for r in &out {
             m.produced.with_label_values(&[&r.topic]).inc();
+            if let Some(t) = r.detectable_at {
+                m.detection_lag_seconds
+                    .observe((acked - t).num_milliseconds().max(0) as f64 / 1000.0);
+            }
         }
         m.stage_seconds
             .with_label_values(&["produce"])

@@ -24,6 +24,7 @@ pub struct RuntimeMetrics {
     pub commit_failures: IntCounter,
     pub stage_seconds: HistogramVec,
     pub encode_failures: IntCounter,
+    pub detection_lag_seconds: Histogram,
 }
 
 /// The process-wide metrics; registered on first use.
@@ -97,6 +98,12 @@ pub fn runtime() -> &'static RuntimeMetrics {
                 "wismo_stage_seconds",
                 "Time per stage of a batch.",
                 &["stage"]
+            )
+            .expect(M),
+            detection_lag_seconds: register_histogram!(
+                "wismo_detection_lag_seconds",
+                "Time to detect: from the instant a problem became detectable to its command being acknowledged on the output topic.",
+                vec![0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 15.0, 60.0]
             )
             .expect(M),
             encode_failures: register_int_counter!(

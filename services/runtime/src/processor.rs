@@ -95,6 +95,9 @@ pub struct OutRecord {
     pub topic: String,
     pub key: String,
     pub payload: Vec<u8>,
+    /// For a command about a detected problem: when it became detectable. Once the
+    /// record is acknowledged, the delay since then is recorded as time to detect.
+    pub detectable_at: Option<Timestamp>,
 }
 
 impl OutRecord {
@@ -111,6 +114,7 @@ impl OutRecord {
                 topic: topic.to_string(),
                 key: key.to_string(),
                 payload,
+                detectable_at: None,
             }),
             Err(e) => {
                 crate::metrics::runtime().encode_failures.inc();

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use wismo_codec::{subjects, Codec, DeadLetter};
 use wismo_config::Topics;
 use wismo_core::model::{
-    CarrierScan, NotificationCommand, OrderEvent, RoutedScan, ShipmentRegistered,
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, RoutedScan,
+    ShipmentRegistered,
 };
 
 #[derive(clap::Args)]
@@ -82,6 +83,10 @@ fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
         codec
             .decode::<NotificationCommand>(subjects::NOTIFICATION_COMMAND, payload)
             .and_then(|v| codec.encode_json(subjects::NOTIFICATION_COMMAND, &v))
+    } else if topic == topics.delay_apologies {
+        codec
+            .decode::<DelayApologyCommand>(subjects::DELAY_APOLOGY_COMMAND, payload)
+            .and_then(|v| codec.encode_json(subjects::DELAY_APOLOGY_COMMAND, &v))
     } else if topic == topics.dead_letter {
         codec.decode::<DeadLetter>(subjects::DEAD_LETTER, payload).map(|d| {
             json!({

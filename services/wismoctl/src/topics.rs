@@ -22,6 +22,7 @@ pub async fn create_all(
         &topics.orders,
         &topics.carrier_scans,
         &topics.notifications,
+        &topics.delay_apologies,
         &topics.dead_letter,
         &topics.shipment_registrations,
         &topics.routed_scans,

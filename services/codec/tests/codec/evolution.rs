@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::PathBuf;
 use wismo_codec::{frame, history_id, subjects, Codec, SchemaCatalog, SchemaRegistry};
-use wismo_core::model::{CarrierScan, NotificationCommand, OrderEvent, ScanLocation};
+use wismo_core::model::{
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, ScanLocation,
+};
 
 struct Version {
     subject: String,
@@ -165,6 +167,7 @@ fn schema_ids_are_fixed_and_unique() {
             ("dead_letter", 4),
             ("shipment_registered", 5),
             ("routed_scan", 6),
+            ("delay_apology_command", 7),
         ]
     );
     assert_eq!(catalog.entry(102).unwrap().version, Some(1));
@@ -267,6 +270,9 @@ fn into_rust_type(subject: &str, value: &Value) -> Result<(), apache_avro::Error
             apache_avro::from_value::<ShipmentRegistered>(value).map(drop)
         }
         subjects::ROUTED_SCAN => apache_avro::from_value::<RoutedScan>(value).map(drop),
+        subjects::DELAY_APOLOGY_COMMAND => {
+            apache_avro::from_value::<DelayApologyCommand>(value).map(drop)
+        }
         other => panic!("no Rust type for subject `{other}`; add it to into_rust_type"),
     }
 }
@@ -289,6 +295,9 @@ fn decode_with_codec(
             codec.decode::<ShipmentRegistered>(subject, bytes).map(drop)
         }
         subjects::ROUTED_SCAN => codec.decode::<RoutedScan>(subject, bytes).map(drop),
+        subjects::DELAY_APOLOGY_COMMAND => codec
+            .decode::<DelayApologyCommand>(subject, bytes)
+            .map(drop),
         other => panic!("no Rust type for subject `{other}`; add it to decode_with_codec"),
     }
 }

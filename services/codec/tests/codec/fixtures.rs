@@ -1,31 +1,16 @@
 //! Realistic records for every subject, and helpers shared by the tests.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use wismo_codec::DeadLetter;
+use wismo_core::delay::Severity;
 use wismo_core::model::{
-    CarrierScan, ChannelKind, ContactChannel, Customer, Item, Milestone, NotificationCommand,
-    OrderCancelled, OrderEvent, OrderPlaced, ReturnRequested, ScanLocation, ShipmentCreated,
-    Timestamp,
+    CarrierScan, ChannelKind, ContactChannel, Customer, DelayApologyCommand, DelayReason, Item,
+    Milestone, NotificationCommand, OrderCancelled, OrderEvent, OrderPlaced, ReturnRequested,
+    ScanLocation, ShipmentCreated, Timestamp,
 };
-
-/// Mirrors of the internal-topic structs the core will define, with the exact field
-/// names of `shipment_registered.avsc` and `routed_scan.avsc`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShipmentRegistered {
-    pub tracking_number: String,
-    pub carrier: String,
-    pub order_id: String,
-    pub shipment_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoutedScan {
-    pub order_id: String,
-    pub scan: CarrierScan,
-}
+pub use wismo_core::model::{RoutedScan, ShipmentRegistered};
 
 pub fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
@@ -254,5 +239,29 @@ pub fn routed_scan() -> RoutedScan {
     RoutedScan {
         order_id: "ord-1001".into(),
         scan: scan_full(),
+    }
+}
+
+pub fn delay_apology() -> DelayApologyCommand {
+    DelayApologyCommand {
+        command_id: "9f2c0d4b7a1e4c3d8b6a5f4e3d2c1b0a".into(),
+        order_id: "ord-1001".into(),
+        customer_id: "cust-77".into(),
+        incident_id: "ord-1001:delay-1".into(),
+        reason: DelayReason::Late,
+        stage: 2,
+        severity: Severity::Moderate,
+        days_late: Some(3),
+        silent_hours: None,
+        promised_delivery_date: NaiveDate::from_ymd_opt(2026, 3, 6),
+        new_estimated_delivery_date: NaiveDate::from_ymd_opt(2026, 3, 10),
+        compensation: Some("free_shipping_next_order".into()),
+        tracking_numbers: vec!["1Z999AA10123456784".into()],
+        channel: ChannelKind::Email,
+        template_key: "delay_apology.late".into(),
+        locale: "en-US".into(),
+        send_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
+        decided_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
+        detectable_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 0).unwrap(),
     }
 }

@@ -75,6 +75,7 @@ fn dead_letters_roundtrip_with_raw_bytes() {
 fn internal_records_roundtrip() {
     roundtrip(subjects::SHIPMENT_REGISTERED, &shipment_registered());
     roundtrip(subjects::ROUTED_SCAN, &routed_scan());
+    roundtrip(subjects::DELAY_APOLOGY_COMMAND, &delay_apology());
     roundtrip(
         subjects::ROUTED_SCAN,
         &RoutedScan {
@@ -147,6 +148,10 @@ fn rust_structs_match_schemas_field_for_field() {
             vec![to_avro(&shipment_registered())],
         ),
         (subjects::ROUTED_SCAN, vec![to_avro(&routed_scan())]),
+        (
+            subjects::DELAY_APOLOGY_COMMAND,
+            vec![to_avro(&delay_apology())],
+        ),
     ];
     assert_eq!(cases.len(), subjects::ALL.len());
     for (subject, values) in cases {

@@ -116,24 +116,39 @@ impl DelayPolicy {
     pub fn thresholds(&self, carrier: &str, service_level: Option<&str>, lane: Lane) -> Thresholds {
         let carrier = carrier.to_ascii_lowercase();
         let matching = |r: &&ThresholdRule| {
-            r.carrier.as_ref().is_none_or(|c| c.eq_ignore_ascii_case(&carrier))
-                && r.service_level.as_ref().is_none_or(|s| Some(s.as_str()) == service_level)
+            r.carrier
+                .as_ref()
+                .is_none_or(|c| c.eq_ignore_ascii_case(&carrier))
+                && r.service_level
+                    .as_ref()
+                    .is_none_or(|s| Some(s.as_str()) == service_level)
                 && r.lane.is_none_or(|l| l == lane)
         };
         let specificity = |r: &ThresholdRule| {
             r.carrier.is_some() as u8 + r.service_level.is_some() as u8 + r.lane.is_some() as u8
         };
-        let mut rules: Vec<(usize, &ThresholdRule)> = self.rules.iter().filter(matching).enumerate().collect();
+        let mut rules: Vec<(usize, &ThresholdRule)> =
+            self.rules.iter().filter(matching).enumerate().collect();
         // Most specific last, then later rules last: the last one setting a field wins.
         rules.sort_by_key(|(i, r)| (specificity(r), *i));
         let pick = |f: fn(&ThresholdRule) -> Option<Duration>, default: Duration| {
-            rules.iter().rev().find_map(|(_, r)| f(r)).unwrap_or(default)
+            rules
+                .iter()
+                .rev()
+                .find_map(|(_, r)| f(r))
+                .unwrap_or(default)
         };
         let international = lane == Lane::International;
         Thresholds {
             label_created: pick(|r| r.label_created, Duration::days(2)),
-            in_transit: pick(|r| r.in_transit, Duration::days(if international { 5 } else { 3 })),
-            presumed_lost: pick(|r| r.presumed_lost, Duration::days(if international { 20 } else { 7 })),
+            in_transit: pick(
+                |r| r.in_transit,
+                Duration::days(if international { 5 } else { 3 }),
+            ),
+            presumed_lost: pick(
+                |r| r.presumed_lost,
+                Duration::days(if international { 20 } else { 7 }),
+            ),
         }
     }
 

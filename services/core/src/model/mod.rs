@@ -2,12 +2,14 @@
 //! `schemas/` one to one, so the same structs serve Avro binary, Avro-shaped JSON
 //! (for `replay`) and the decision core.
 
+mod apology;
 mod command;
 mod internal;
 mod order;
 mod scan;
 pub mod serde_time;
 
+pub use apology::{DelayApologyCommand, DelayReason};
 pub use command::{Milestone, NotificationCommand};
 pub use internal::{RoutedScan, ShipmentRegistered};
 pub use order::{

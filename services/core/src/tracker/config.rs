@@ -1,3 +1,4 @@
+use crate::delay::DelayPolicy;
 use crate::status::StatusMapper;
 use chrono::Duration;
 
@@ -17,6 +18,8 @@ pub struct TrackerConfig {
     pub max_held_scans: usize,
     /// An order with no activity for this long is forgotten.
     pub retention: Duration,
+    /// Late and stuck detection.
+    pub delay: DelayPolicy,
 }
 
 impl Default for TrackerConfig {
@@ -28,6 +31,7 @@ impl Default for TrackerConfig {
             hold_window: Duration::hours(72),
             max_held_scans: 100,
             retention: Duration::days(90),
+            delay: DelayPolicy::default(),
         }
     }
 }

@@ -6,19 +6,21 @@
 //! milestone, and every decision is made once per milestone per shipment.
 
 mod config;
+mod incidents;
 mod milestones;
 mod scan;
 mod state;
 
 pub use config::TrackerConfig;
 pub use state::{
-    AppliedScan, EddSighting, MilestoneSlot, OrderState, PendingMilestone, Placed, Shipment,
+    AppliedScan, EddSighting, Incident, MilestoneSlot, OrderState, PendingMilestone, Placed,
+    Shipment,
 };
 
 use crate::matcher::HeldScan;
 use crate::model::{
-    CarrierScan, Milestone, NotificationCommand, OrderEvent, OrderEventKind, Origin,
-    ShipmentRegistered, Timestamp,
+    CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
+    OrderEventKind, Origin, ShipmentRegistered, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +54,22 @@ pub enum TrackerOutput {
     UnmappedStatus {
         carrier: String,
         raw_status: String,
+    },
+    DelayApology(DelayApologyCommand),
+    /// An apology decided but not sent (no consented channel).
+    SuppressedApology {
+        order_id: String,
+        reason: DelayReason,
+        why: SuppressReason,
+    },
+    /// For metrics: incidents opened and closed, by reason and carrier.
+    IncidentOpened {
+        reason: DelayReason,
+        carrier: String,
+    },
+    IncidentClosed {
+        reason: DelayReason,
+        carrier: String,
     },
 }
 
@@ -88,6 +106,7 @@ pub fn decide(
 ) -> TrackerStep {
     let mut order = state.unwrap_or_else(|| OrderState::new(order_id.to_string(), now));
     let mut outputs = Vec::new();
+    let before = order.clone();
     order.last_activity_at = order.last_activity_at.max(now);
     match input {
         TrackerInput::Order(event) => {
@@ -100,6 +119,12 @@ pub fn decide(
                 hold_scan(config, &mut order, scan, origin, now, &mut outputs);
             }
         }
+    }
+    if order.changed_since(&before) {
+        // Re-judge incidents once the burst this input belongs to has arrived.
+        order.changed_at = now;
+        let due = now + config.coalesce_window;
+        order.evaluate_due = Some(order.evaluate_due.map_or(due, |d| d.min(due)));
     }
     TrackerStep {
         state: Some(order),
@@ -161,6 +186,7 @@ fn apply_order_event(
                     service_level: s.service_level.clone(),
                     origin_country: s.origin_country.clone(),
                     skus: s.skus.clone(),
+                    created_at: event.occurred_at,
                     current: None,
                     last_scan: None,
                     first_edd: None,
@@ -362,6 +388,11 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
         }
     }
 
+    if order.evaluate_due.is_some_and(|d| d <= now) {
+        order.evaluate_due = None;
+    }
+    incidents::evaluate(config, &mut order, now, &mut outputs);
+
     let forget = order.last_activity_at + config.retention <= now;
     TrackerStep {
         state: (!forget).then_some(order),
@@ -385,7 +416,11 @@ pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Times
                 .filter_map(|s| s.pending.as_ref().map(|p| p.due)),
         )
     });
-    holds.chain(retention).chain(milestones).min()
+    holds
+        .chain(retention)
+        .chain(milestones)
+        .chain(incidents::next_deadline(config, order))
+        .min()
 }
 
 fn suppressed(order: &OrderState, milestone: Milestone, reason: SuppressReason) -> TrackerOutput {

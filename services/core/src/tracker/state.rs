@@ -1,7 +1,7 @@
 //! Per-order state: what the order-tracker knows about one order.
 
 use crate::matcher::HeldScan;
-use crate::model::{serde_time, Customer, Item, Milestone, Timestamp};
+use crate::model::{serde_time, Customer, DelayReason, Item, Milestone, Timestamp};
 use crate::status::{Status, SubStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,18 @@ pub struct OrderState {
     pub confirmation: MilestoneSlot,
     #[serde(with = "serde_time::millis")]
     pub last_activity_at: Timestamp,
+    /// Arrival time of the last input that changed anything.
+    #[serde(with = "serde_time::millis")]
+    pub changed_at: Timestamp,
+    /// When incidents are next re-evaluated after a change (the coalescing window).
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub evaluate_due: Option<Timestamp>,
+    /// Open and closed incidents, oldest first.
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
+    /// Incidents opened so far per family, for stable incident ids.
+    #[serde(default)]
+    pub incident_seq: BTreeMap<String, u32>,
 }
 
 impl OrderState {
@@ -35,8 +47,38 @@ impl OrderState {
             held_scans: Vec::new(),
             confirmation: MilestoneSlot::default(),
             last_activity_at: now,
+            changed_at: now,
+            evaluate_due: None,
+            incidents: Vec::new(),
+            incident_seq: BTreeMap::new(),
         }
     }
+
+    /// Whether anything but the activity clock differs from `before`.
+    pub(crate) fn changed_since(&self, before: &OrderState) -> bool {
+        let mut b = before.clone();
+        b.last_activity_at = self.last_activity_at;
+        b != *self
+    }
+
+    pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.iter().filter(|i| i.closed_at.is_none())
+    }
+}
+
+/// A problem with the order that wismo apologised for: one per family at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// `<family>-<n>`, unique within the order.
+    pub id: String,
+    pub reason: DelayReason,
+    /// When the problem became detectable.
+    #[serde(with = "serde_time::millis")]
+    pub opened_at: Timestamp,
+    pub stage: u8,
+    pub tracking_numbers: BTreeSet<String>,
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub closed_at: Option<Timestamp>,
 }
 
 /// What the shop told us at checkout.
@@ -67,6 +109,9 @@ pub struct Shipment {
     pub service_level: Option<String>,
     pub origin_country: Option<String>,
     pub skus: Vec<String>,
+    /// When the shipment (its label) was created.
+    #[serde(with = "serde_time::millis")]
+    pub created_at: Timestamp,
     /// The scan that decides the current status (latest, then by precedence).
     pub current: Option<AppliedScan>,
     /// The most recent scan of any kind, mapped or not.
