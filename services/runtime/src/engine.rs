@@ -1,25 +1,38 @@
 //! The processing loop: collect a batch, decide, produce, write the changelog,
 //! commit, fire timers. One loop per process; scaling out is more partitions and
 //! more replicas, with Kafka's consumer group dividing the work.
+//!
+//! Time is stream time, per partition, as in Kafka Streams: a record is decided at
+//! its own timestamp (never before the partition's stream time, never after the
+//! wall clock), timers due before it fire first at their own deadlines, and
+//! outputs carry the timestamp of what caused them. Once the consumer has drained
+//! what is available, stream time follows the wall clock so timers fire on time.
+//! A backlog after a crash is therefore decided exactly as `replay` would.
 
+use crate::clients::{check_partitions, consumer, producer};
 use crate::config::{DeliveryMode, RuntimeConfig};
 use crate::http::{self, Health};
+use crate::output::{produce_all, Outgoing};
 use crate::processor::{Decoded, InputRecord, OutRecord, Processor};
+use crate::rebalance::{RebalanceContext, RebalanceEvent, RebalanceLog};
 use crate::store::PartitionStore;
 use crate::{dead_letter, metrics, restore, shutdown};
 use anyhow::Context;
-use futures::future::join_all;
-use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
-use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use wismo_core::clock::Clock;
 use wismo_core::model::Timestamp;
+
+/// A timer that keeps re-arming at or before its own deadline is a bug; stop it
+/// from spinning the loop.
+const MAX_FIRINGS_PER_PASS: usize = 100_000;
 
 /// Runs `processor` until SIGTERM. Returns an error only for what a restart can fix
 /// (the broker refusing writes, a missing topic); bad records never stop it.
@@ -48,9 +61,7 @@ pub async fn run<P: Processor>(
             .context("initialising transactions (does the broker support them?)")?;
     }
     tracing::info!(service = %config.service, group = %config.group_id, ?topics, "started");
-    health
-        .started
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+    health.started.store(true, Ordering::Relaxed);
 
     let mut engine = Engine {
         processor,
@@ -68,6 +79,20 @@ pub async fn run<P: Processor>(
     result
 }
 
+/// One input partition's state and its stream time.
+struct Partition<S> {
+    store: PartitionStore<S>,
+    stream_time: Option<Timestamp>,
+}
+
+/// Everything one batch produces, in order.
+#[derive(Default)]
+struct BatchOutput {
+    records: Vec<(OutRecord, Timestamp)>,
+    dirty: BTreeSet<(i32, String)>,
+    offsets: BTreeMap<(String, i32), i64>,
+}
+
 struct Engine<P: Processor> {
     processor: P,
     config: RuntimeConfig,
@@ -76,21 +101,20 @@ struct Engine<P: Processor> {
     producer: FutureProducer,
     rebalances: Arc<RebalanceLog>,
     health: Arc<Health>,
-    /// Restored input partitions and their state.
-    partitions: BTreeMap<i32, PartitionStore<P::State>>,
+    partitions: BTreeMap<i32, Partition<P::State>>,
 }
 
 impl<P: Processor> Engine<P> {
     async fn run_until(&mut self, stop: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
         while !*stop.borrow() {
-            let batch = self.collect(stop).await;
+            let (batch, drained) = self.collect(stop).await;
             let revoked = self.apply_rebalances()?;
             let batch: Vec<_> = batch
                 .into_iter()
                 .filter(|m| !revoked.contains(&m.partition()))
                 .collect();
             let started = Instant::now();
-            self.process(batch).await?;
+            self.process(batch, drained).await?;
             metrics::runtime()
                 .batch_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -100,19 +124,20 @@ impl<P: Processor> Engine<P> {
     }
 
     /// Waits for the first record (or the next timer, or shutdown), then takes what
-    /// else arrives within the linger time, up to the batch size.
-    async fn collect(&self, stop: &mut watch::Receiver<bool>) -> Vec<OwnedMessage> {
+    /// else arrives within the linger time, up to the batch size. `drained` is true
+    /// when nothing more was waiting: the consumer has caught up.
+    async fn collect(&self, stop: &mut watch::Receiver<bool>) -> (Vec<OwnedMessage>, bool) {
         let mut batch = Vec::new();
         let wait = self.time_to_next_timer().min(self.config.timer_tick);
         tokio::select! {
             biased;
-            _ = stop.changed() => return batch,
-            _ = tokio::time::sleep(wait) => return batch,
+            _ = stop.changed() => return (batch, true),
+            _ = tokio::time::sleep(wait) => return (batch, true),
             r = self.consumer.recv() => match r {
                 Ok(m) => batch.push(m.detach()),
                 Err(e) => {
                     tracing::warn!(error = %e, "consume error");
-                    return batch;
+                    return (batch, true);
                 }
             },
         }
@@ -123,17 +148,17 @@ impl<P: Processor> Engine<P> {
                     tracing::warn!(error = %e, "consume error");
                     break;
                 }
-                Err(_) => break,
+                Err(_) => return (batch, true),
             }
         }
-        batch
+        (batch, false)
     }
 
     fn time_to_next_timer(&self) -> Duration {
         let next = self
             .partitions
             .values()
-            .filter_map(|p| p.next_deadline())
+            .filter_map(|p| p.store.next_deadline())
             .min();
         match next {
             None => Duration::MAX,
@@ -170,36 +195,39 @@ impl<P: Processor> Engine<P> {
     }
 
     fn restore(&mut self, partition: i32) -> anyhow::Result<()> {
-        self.health
-            .restoring
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.health.restoring.store(true, Ordering::Relaxed);
         let config = &self.config;
         let states = tokio::task::block_in_place(|| {
             restore::restore_partition::<P::State>(config, partition)
         });
-        self.health
-            .restoring
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.health.restoring.store(false, Ordering::Relaxed);
         let mut store = PartitionStore::default();
         for (key, state) in states? {
             let deadline = self.processor.next_deadline(&state);
             store.put(key, Some(state), deadline);
         }
-        self.partitions.insert(partition, store);
+        self.partitions.insert(
+            partition,
+            Partition {
+                store,
+                stream_time: None,
+            },
+        );
         Ok(())
     }
 
-    async fn process(&mut self, batch: Vec<OwnedMessage>) -> anyhow::Result<()> {
-        let now = self.clock.now();
+    async fn process(&mut self, mut batch: Vec<OwnedMessage>, drained: bool) -> anyhow::Result<()> {
         let m = metrics::runtime();
-        let mut out: Vec<OutRecord> = Vec::new();
-        let mut dirty: BTreeSet<(i32, String)> = BTreeSet::new();
-        let mut offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
-
+        let wall = self.clock.now();
+        let mut out = BatchOutput::default();
         let decide_started = Instant::now();
+
+        // Across the two input topics, decide in timestamp order (stable).
+        batch.sort_by_key(|msg| msg.timestamp().to_millis().unwrap_or(i64::MAX));
         for msg in &batch {
             m.consumed.with_label_values(&[msg.topic()]).inc();
-            let next = offsets
+            let next = out
+                .offsets
                 .entry((msg.topic().to_string(), msg.partition()))
                 .or_insert(0);
             *next = (*next).max(msg.offset() + 1);
@@ -207,67 +235,130 @@ impl<P: Processor> Engine<P> {
                 // A record from a partition whose assignment we have not seen yet.
                 self.restore(msg.partition())?;
             }
-            let record = InputRecord {
-                topic: msg.topic(),
-                partition: msg.partition(),
-                offset: msg.offset(),
-                key: msg.key(),
-                payload: msg.payload(),
-            };
-            match self.processor.decode(&record) {
-                Err(rejection) => {
-                    m.dead_letters
-                        .with_label_values(&[rejection.kind.as_str()])
-                        .inc();
-                    tracing::warn!(topic = record.topic, partition = record.partition, offset = record.offset, kind = rejection.kind.as_str(), reason = %rejection.reason, "record rejected to dead-letter");
-                    out.push(dead_letter::for_input(
-                        &self.config,
-                        &record,
-                        rejection.kind.as_str(),
-                        &rejection.reason,
-                        now,
-                    ));
-                }
-                Ok(Decoded { key, input }) => {
-                    let Some(store) = self.partitions.get_mut(&msg.partition()) else {
-                        continue;
-                    };
-                    let state = store.take(&key);
-                    let step = self.processor.decide(&key, state, input, now);
-                    let deadline = step
-                        .state
-                        .as_ref()
-                        .and_then(|s| self.processor.next_deadline(s));
-                    store.put(key.clone(), step.state, deadline);
-                    out.extend(step.records);
-                    dirty.insert((msg.partition(), key));
-                }
+            let ts = msg
+                .timestamp()
+                .to_millis()
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .unwrap_or(wall)
+                .min(wall);
+            let now = self.advance(msg.partition(), ts, &mut out);
+            self.decide(msg, now, &mut out);
+        }
+        if drained {
+            // Caught up: stream time follows the wall clock, so timers fire on time.
+            let parts: Vec<i32> = self.partitions.keys().copied().collect();
+            for p in parts {
+                self.advance(p, wall, &mut out);
             }
         }
-        self.fire_timers(now, &mut out, &mut dirty);
         m.stage_seconds
             .with_label_values(&["decide"])
             .observe(decide_started.elapsed().as_secs_f64());
+        self.write(out).await
+    }
 
-        if out.is_empty() && dirty.is_empty() && offsets.is_empty() {
+    /// Moves a partition's stream time to `to` (never backwards), firing each timer
+    /// due by then at its own deadline. Returns the stream time.
+    fn advance(&mut self, partition: i32, to: Timestamp, out: &mut BatchOutput) -> Timestamp {
+        let m = metrics::runtime();
+        let wall = self.clock.now();
+        let Some(part) = self.partitions.get_mut(&partition) else {
+            return to;
+        };
+        let now = part.stream_time.map_or(to, |t| t.max(to));
+        for _ in 0..MAX_FIRINGS_PER_PASS {
+            let Some((deadline, key)) = part.store.first_timer().filter(|(d, _)| *d <= now) else {
+                break;
+            };
+            let Some(state) = part.store.take(&key) else {
+                break;
+            };
+            let step = self.processor.on_timer(&key, state, deadline);
+            let next = step
+                .state
+                .as_ref()
+                .and_then(|s| self.processor.next_deadline(s));
+            // A deadline that does not move forward would fire forever.
+            let next = next.map(|n| n.max(deadline + chrono::Duration::milliseconds(1)));
+            part.store.put(key.clone(), step.state, next);
+            out.records
+                .extend(step.records.into_iter().map(|r| (r, deadline)));
+            out.dirty.insert((partition, key));
+            m.timers_fired.inc();
+            m.timer_lag_seconds
+                .observe((wall - deadline).num_milliseconds().max(0) as f64 / 1000.0);
+        }
+        part.stream_time = Some(now);
+        now
+    }
+
+    fn decide(&mut self, msg: &OwnedMessage, now: Timestamp, out: &mut BatchOutput) {
+        let record = InputRecord {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: msg.key(),
+            payload: msg.payload(),
+        };
+        match self.processor.decode(&record) {
+            Err(rejection) => {
+                metrics::runtime()
+                    .dead_letters
+                    .with_label_values(&[rejection.kind.as_str()])
+                    .inc();
+                tracing::warn!(topic = record.topic, partition = record.partition, offset = record.offset, kind = rejection.kind.as_str(), reason = %rejection.reason, "record rejected to dead-letter");
+                let letter = dead_letter::for_input(
+                    &self.config,
+                    &record,
+                    rejection.kind.as_str(),
+                    &rejection.reason,
+                    now,
+                );
+                out.records.push((letter, now));
+            }
+            Ok(Decoded { key, input }) => {
+                let Some(part) = self.partitions.get_mut(&msg.partition()) else {
+                    return;
+                };
+                let state = part.store.take(&key);
+                let step = self.processor.decide(&key, state, input, now);
+                let deadline = step
+                    .state
+                    .as_ref()
+                    .and_then(|s| self.processor.next_deadline(s));
+                part.store.put(key.clone(), step.state, deadline);
+                out.records
+                    .extend(step.records.into_iter().map(|r| (r, now)));
+                out.dirty.insert((msg.partition(), key));
+            }
+        }
+    }
+
+    /// Outputs, then changelog, then offsets: each acknowledged before the next, so
+    /// a crash anywhere repeats outputs (same ids) rather than losing them.
+    async fn write(&mut self, out: BatchOutput) -> anyhow::Result<()> {
+        let m = metrics::runtime();
+        if out.records.is_empty() && out.dirty.is_empty() && out.offsets.is_empty() {
             return Ok(());
         }
         let transactional = self.config.delivery == DeliveryMode::Transactional;
         if transactional {
             self.producer.begin_transaction()?;
         }
-        let produce_started = Instant::now();
-        self.produce(out.iter().map(|r| {
-            (
-                r.topic.as_str(),
-                None,
-                r.key.as_str(),
-                Some(r.payload.as_slice()),
-            )
-        }))
+        let started = Instant::now();
+        produce_all(
+            &self.producer,
+            out.records.iter().map(|(r, at)| Outgoing {
+                topic: &r.topic,
+                partition: None,
+                key: &r.key,
+                payload: Some(&r.payload),
+                timestamp: Some(*at),
+            }),
+        )
         .await?;
         let acked = self.clock.now();
-        for r in &out {
+        for (r, _) in &out.records {
             m.produced.with_label_values(&[&r.topic]).inc();
             if let Some(t) = r.detectable_at {
                 m.detection_lag_seconds
@@ -276,36 +367,40 @@ impl<P: Processor> Engine<P> {
         }
         m.stage_seconds
             .with_label_values(&["produce"])
-            .observe(produce_started.elapsed().as_secs_f64());
+            .observe(started.elapsed().as_secs_f64());
 
-        // Outputs are acknowledged before the state that remembers them is written,
-        // so a crash in between repeats the outputs (same ids) rather than losing them.
-        let changelog_started = Instant::now();
-        let entries: Vec<(i32, String, Option<Vec<u8>>)> = dirty
+        let started = Instant::now();
+        let entries: Vec<(i32, String, Option<Vec<u8>>)> = out
+            .dirty
             .into_iter()
             .map(|(p, key)| {
                 let bytes = self
                     .partitions
                     .get(&p)
-                    .and_then(|s| s.get(&key))
+                    .and_then(|s| s.store.get(&key))
                     .map(serde_json::to_vec)
                     .transpose()?;
                 Ok((p, key, bytes))
             })
             .collect::<Result<_, serde_json::Error>>()?;
         let changelog = self.config.changelog_topic.clone();
-        self.produce(
-            entries
-                .iter()
-                .map(|(p, k, v)| (changelog.as_str(), Some(*p), k.as_str(), v.as_deref())),
+        produce_all(
+            &self.producer,
+            entries.iter().map(|(p, k, v)| Outgoing {
+                topic: &changelog,
+                partition: Some(*p),
+                key: k,
+                payload: v.as_deref(),
+                timestamp: None,
+            }),
         )
         .await?;
         m.stage_seconds
             .with_label_values(&["changelog"])
-            .observe(changelog_started.elapsed().as_secs_f64());
+            .observe(started.elapsed().as_secs_f64());
 
         let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in &offsets {
+        for ((topic, partition), offset) in &out.offsets {
             tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
         }
         if transactional {
@@ -323,81 +418,15 @@ impl<P: Processor> Engine<P> {
                 tracing::warn!(error = %e, "offset commit failed");
             }
         }
-        self.update_gauges();
-        Ok(())
-    }
-
-    fn fire_timers(
-        &mut self,
-        now: Timestamp,
-        out: &mut Vec<OutRecord>,
-        dirty: &mut BTreeSet<(i32, String)>,
-    ) {
-        let m = metrics::runtime();
-        for (&partition, store) in self.partitions.iter_mut() {
-            for key in store.due(now) {
-                let deadline = store.deadline_of(&key);
-                let Some(state) = store.take(&key) else {
-                    continue;
-                };
-                let step = self.processor.on_timer(&key, state, now);
-                let next = step
-                    .state
-                    .as_ref()
-                    .and_then(|s| self.processor.next_deadline(s));
-                store.put(key.clone(), step.state, next);
-                out.extend(step.records);
-                dirty.insert((partition, key));
-                m.timers_fired.inc();
-                if let Some(d) = deadline {
-                    let lag = (now - d).num_milliseconds().max(0) as f64 / 1000.0;
-                    m.timer_lag_seconds.observe(lag);
-                }
-            }
-        }
-    }
-
-    /// Produces every record and waits until all are acknowledged.
-    async fn produce<'a>(
-        &self,
-        records: impl Iterator<Item = (&'a str, Option<i32>, &'a str, Option<&'a [u8]>)>,
-    ) -> anyhow::Result<()> {
-        let mut inflight: Vec<DeliveryFuture> = Vec::new();
-        for (topic, partition, key, payload) in records {
-            loop {
-                let mut record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).key(key);
-                if let Some(p) = partition {
-                    record = record.partition(p);
-                }
-                if let Some(bytes) = payload {
-                    record = record.payload(bytes);
-                }
-                match self.producer.send_result(record) {
-                    Ok(fut) => {
-                        inflight.push(fut);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        // Local queue full: wait for what is in flight, then retry.
-                        await_deliveries(std::mem::take(&mut inflight)).await?;
-                    }
-                    Err((e, _)) => return Err(e).context(format!("producing to {topic}")),
-                }
-            }
-        }
-        await_deliveries(inflight).await
-    }
-
-    fn update_gauges(&self) {
-        let m = metrics::runtime();
         m.state_keys
-            .set(self.partitions.values().map(|p| p.len() as i64).sum());
+            .set(self.partitions.values().map(|p| p.store.len() as i64).sum());
         m.timers_open.set(
             self.partitions
                 .values()
-                .map(|p| p.timer_count() as i64)
+                .map(|p| p.store.timer_count() as i64)
                 .sum(),
         );
+        Ok(())
     }
 
     fn close(&mut self) {
@@ -406,169 +435,5 @@ impl<P: Processor> Engine<P> {
         }
         self.consumer.unsubscribe();
         tracing::info!("stopped");
-    }
-}
-
-async fn await_deliveries(futures: Vec<DeliveryFuture>) -> anyhow::Result<()> {
-    for result in join_all(futures).await {
-        match result {
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => return Err(e).context("a produced record was not acknowledged"),
-            Err(_) => anyhow::bail!("the producer dropped a delivery before acknowledging it"),
-        }
-    }
-    Ok(())
-}
-
-fn consumer(
-    config: &RuntimeConfig,
-    log: Arc<RebalanceLog>,
-) -> anyhow::Result<StreamConsumer<RebalanceContext>> {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &config.bootstrap_servers)
-        .set("group.id", &config.group_id)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        // Range assignment gives co-partitioned topics the same partition numbers,
-        // which per-key state across two input topics depends on.
-        .set("partition.assignment.strategy", "range")
-        .set("enable.partition.eof", "false");
-    if config.delivery == DeliveryMode::Transactional {
-        c.set("isolation.level", "read_committed");
-    }
-    apply_overrides(&mut c, config, "consumer.");
-    c.create_with_context(RebalanceContext { log })
-        .context("creating consumer")
-}
-
-fn producer(config: &RuntimeConfig) -> anyhow::Result<FutureProducer> {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &config.bootstrap_servers)
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        // Java's default partitioner, so records we key land where a 3PL's Java
-        // producer puts the same key: co-partitioning holds across clients.
-        .set("partitioner", "murmur2_random");
-    if config.delivery == DeliveryMode::Transactional {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-        c.set("transactional.id", format!("{}-{host}", config.group_id));
-    }
-    apply_overrides(&mut c, config, "producer.");
-    c.create().context("creating producer")
-}
-
-/// `WISMO_KAFKA_X` applies to both clients; `WISMO_KAFKA_CONSUMER_X` / `_PRODUCER_X` to one.
-fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own: &str) {
-    for (k, v) in &config.kafka_overrides {
-        if let Some(rest) = k.strip_prefix(own) {
-            c.set(rest, v);
-        } else if !k.starts_with("consumer.") && !k.starts_with("producer.") {
-            c.set(k, v);
-        }
-    }
-}
-
-/// Every input topic and the changelog must exist with the same partition count.
-fn check_partitions(
-    consumer: &StreamConsumer<RebalanceContext>,
-    inputs: &[String],
-    config: &RuntimeConfig,
-) -> anyhow::Result<()> {
-    let mut counts = Vec::new();
-    for topic in inputs
-        .iter()
-        .chain(std::iter::once(&config.changelog_topic))
-    {
-        let md = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(15))
-            .with_context(|| format!("reading metadata of topic {topic}"))?;
-        let n = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic)
-            .map(|t| t.partitions().len())
-            .unwrap_or(0);
-        anyhow::ensure!(
-            n > 0,
-            "topic {topic} does not exist; create it before starting {}",
-            config.service
-        );
-        counts.push((topic.clone(), n));
-    }
-    let first = counts[0].1;
-    anyhow::ensure!(
-        counts.iter().all(|(_, n)| *n == first),
-        "topics must be co-partitioned (same partition count): {counts:?}"
-    );
-    Ok(())
-}
-
-enum RebalanceEvent {
-    Assigned(Vec<i32>),
-    Revoked(Vec<i32>),
-}
-
-/// Rebalance callbacks run inside `recv`; they only record what happened, and the
-/// loop acts on it between batches.
-#[derive(Default)]
-struct RebalanceLog {
-    events: Mutex<Vec<RebalanceEvent>>,
-}
-
-impl RebalanceLog {
-    fn push(&self, e: RebalanceEvent) {
-        if let Ok(mut events) = self.events.lock() {
-            events.push(e);
-        }
-    }
-
-    fn pending(&self) -> bool {
-        self.events.lock().is_ok_and(|e| !e.is_empty())
-    }
-
-    fn take(&self) -> Vec<RebalanceEvent> {
-        self.events
-            .lock()
-            .map(|mut e| std::mem::take(&mut *e))
-            .unwrap_or_default()
-    }
-}
-
-struct RebalanceContext {
-    log: Arc<RebalanceLog>,
-}
-
-impl ClientContext for RebalanceContext {}
-
-fn partitions_of(tpl: &TopicPartitionList) -> Vec<i32> {
-    let set: BTreeSet<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-    set.into_iter().collect()
-}
-
-impl ConsumerContext for RebalanceContext {
-    fn pre_rebalance(&self, _c: &rdkafka::consumer::BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            metrics::runtime()
-                .rebalances
-                .with_label_values(&["revoke"])
-                .inc();
-            tracing::info!(partitions = ?partitions_of(tpl), "partitions revoked");
-            self.log.push(RebalanceEvent::Revoked(partitions_of(tpl)));
-        }
-    }
-
-    fn post_rebalance(
-        &self,
-        _c: &rdkafka::consumer::BaseConsumer<Self>,
-        rebalance: &Rebalance<'_>,
-    ) {
-        if let Rebalance::Assign(tpl) = rebalance {
-            metrics::runtime()
-                .rebalances
-                .with_label_values(&["assign"])
-                .inc();
-            tracing::info!(partitions = ?partitions_of(tpl), "partitions assigned");
-            self.log.push(RebalanceEvent::Assigned(partitions_of(tpl)));
-        }
     }
 }

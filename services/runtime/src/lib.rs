@@ -12,12 +12,15 @@
 //! id, so a replayed command carries the id of the first one. A transactional mode
 //! for brokers that support it is available behind configuration.
 
+mod clients;
 pub mod config;
 pub mod dead_letter;
 mod engine;
 mod http;
 pub mod metrics;
+mod output;
 mod processor;
+mod rebalance;
 mod restore;
 mod shutdown;
 mod store;

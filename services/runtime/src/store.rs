@@ -47,21 +47,13 @@ impl<S> PartitionStore<S> {
         }
     }
 
-    /// Keys whose deadline is at or before `now`, earliest first.
-    pub fn due(&self, now: Timestamp) -> Vec<String> {
-        self.timers
-            .iter()
-            .take_while(|(d, _)| *d <= now)
-            .map(|(_, k)| k.clone())
-            .collect()
+    /// The earliest armed timer: its deadline and key.
+    pub fn first_timer(&self) -> Option<(Timestamp, String)> {
+        self.timers.first().cloned()
     }
 
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.timers.first().map(|(d, _)| *d)
-    }
-
-    pub fn deadline_of(&self, key: &str) -> Option<Timestamp> {
-        self.deadline_of.get(key).copied()
     }
 
     pub fn len(&self) -> usize {
@@ -87,9 +79,9 @@ mod tests {
         let mut p: PartitionStore<u32> = PartitionStore::default();
         p.put("a".into(), Some(1), Some(t(10)));
         p.put("b".into(), Some(2), Some(t(5)));
-        assert_eq!(p.due(t(7)), vec!["b".to_string()]);
+        assert_eq!(p.first_timer(), Some((t(5), "b".to_string())));
         p.put("b".into(), Some(3), Some(t(20)));
-        assert_eq!(p.due(t(15)), vec!["a".to_string()]);
+        assert_eq!(p.first_timer(), Some((t(10), "a".to_string())));
         p.put("a".into(), None, None);
         assert_eq!(p.len(), 1);
         assert_eq!(p.next_deadline(), Some(t(20)));
