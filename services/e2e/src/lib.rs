@@ -34,6 +34,7 @@ mod broker;
 pub mod kafka;
 mod process;
 mod util;
+pub mod wismo;
 
 pub use broker::{Broker, BROKER_START_TIMEOUT};
 pub use kafka::{
@@ -45,3 +46,4 @@ pub use process::{ServiceProcess, TERMINATE_GRACE};
 pub use util::{
     free_port, log_tail, port_accepts, service_binary, tansu_bin, unique_name, wait_until,
 };
+pub use wismo::{http_get, metric, values, wismoctl, Service};

@@ -7,86 +7,15 @@
 use anyhow::Context;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
-use wismo_e2e::{free_port, service_binary, wait_until, Broker, ServiceProcess};
+use wismo_e2e::{http_get, metric, values, wismoctl, Broker, Service};
 
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sample/events.jsonl")
 }
 
-fn wismoctl(bootstrap: &str, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(service_binary("wismoctl")?)
-        .arg("--bootstrap")
-        .arg(bootstrap)
-        .args(args)
-        .output()
-        .context("running wismoctl")?;
-    anyhow::ensure!(
-        out.status.success(),
-        "wismoctl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
-
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
-}
-
-struct Service {
-    process: ServiceProcess,
-    http: u16,
-}
-
 fn start(name: &str, bootstrap: &str) -> anyhow::Result<Service> {
-    let http = free_port()?;
-    let addr = format!("127.0.0.1:{http}");
-    let process = ServiceProcess::spawn(
-        service_binary(name)?,
-        &[
-            ("WISMO_BOOTSTRAP_SERVERS", bootstrap),
-            ("WISMO_HTTP_ADDR", &addr),
-            ("WISMO_COALESCE_WINDOW", "1s"),
-            ("RUST_LOG", "info"),
-        ],
-    )?;
-    let mut svc = Service { process, http };
-    let port = svc.http;
-    wait_until("readiness", Duration::from_secs(60), || {
-        Ok(http_get(port, "/readyz").filter(|(s, _)| *s == 200))
-    })
-    .with_context(|| format!("{name} never became ready: {}", svc.process.log_tail(30)))?;
-    // The consumer joins its group after start-up; give it the time to be assigned.
-    svc.process
-        .wait_for_log("partitions assigned", Duration::from_secs(60))
-        .with_context(|| format!("{name} was never assigned partitions"))?;
-    Ok(svc)
-}
-
-fn values(lines: &str) -> Vec<Value> {
-    lines
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .map(|mut v| v["value"].take())
-        .collect()
+    Service::start(name, bootstrap, &[("WISMO_COALESCE_WINDOW", "1s")])
 }
 
 fn summary(cmds: &[Value]) -> BTreeSet<String> {
@@ -101,12 +30,6 @@ fn summary(cmds: &[Value]) -> BTreeSet<String> {
             )
         })
         .collect()
-}
-
-fn metric(body: &str, series: &str) -> Option<f64> {
-    body.lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
 #[test]

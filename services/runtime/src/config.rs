@@ -29,6 +29,9 @@ pub struct RuntimeConfig {
     pub batch_linger: Duration,
     /// Longest sleep between timer checks when no record arrives.
     pub timer_tick: Duration,
+    /// Once caught up, stream time trails the wall clock by this much, so a record
+    /// still in flight between services is decided before a timer due after it.
+    pub stream_grace: Duration,
     /// Extra librdkafka properties, from `WISMO_KAFKA_<PROPERTY>` (dots as `_`).
     pub kafka_overrides: Vec<(String, String)>,
 }
@@ -66,6 +69,7 @@ impl RuntimeConfig {
                 10_000,
             )?),
             timer_tick: Duration::from_millis(env.positive("WISMO_TIMER_TICK_MS", 100, 60_000)?),
+            stream_grace: Duration::from_millis(env.parse("WISMO_STREAM_GRACE_MS", 250)?),
             kafka_overrides: overrides,
         })
     }

@@ -83,6 +83,11 @@ pub async fn run<P: Processor>(
 struct Partition<S> {
     store: PartitionStore<S>,
     stream_time: Option<Timestamp>,
+    /// Next offset to decide, per input topic.
+    next_offsets: BTreeMap<String, i64>,
+    /// Every input topic's backlog was decided since assignment: from then on stream
+    /// time may follow the wall clock.
+    caught_up: bool,
 }
 
 /// Everything one batch produces, in order.
@@ -162,7 +167,10 @@ impl<P: Processor> Engine<P> {
             .min();
         match next {
             None => Duration::MAX,
-            Some(d) => (d - self.clock.now()).to_std().unwrap_or(Duration::ZERO),
+            // Timers fire once stream time (the wall clock less the grace) passes them.
+            Some(d) => {
+                (d - self.clock.now()).to_std().unwrap_or(Duration::ZERO) + self.config.stream_grace
+            }
         }
     }
 
@@ -206,14 +214,56 @@ impl<P: Processor> Engine<P> {
             let deadline = self.processor.next_deadline(&state);
             store.put(key, Some(state), deadline);
         }
+        let next_offsets = self.committed(partition)?;
         self.partitions.insert(
             partition,
             Partition {
                 store,
                 stream_time: None,
+                next_offsets,
+                caught_up: false,
             },
         );
         Ok(())
+    }
+
+    /// The group's committed offsets of `partition` on every input topic (earliest
+    /// where nothing was committed yet).
+    fn committed(&self, partition: i32) -> anyhow::Result<BTreeMap<String, i64>> {
+        let mut tpl = TopicPartitionList::new();
+        for topic in self.processor.input_topics() {
+            tpl.add_partition(&topic, partition);
+        }
+        let committed = tokio::task::block_in_place(|| {
+            self.consumer
+                .committed_offsets(tpl, Duration::from_secs(10))
+        })
+        .context("reading committed offsets")?;
+        Ok(committed
+            .elements()
+            .iter()
+            .map(|e| {
+                (
+                    e.topic().to_string(),
+                    e.offset().to_raw().filter(|o| *o >= 0).unwrap_or(0),
+                )
+            })
+            .collect())
+    }
+
+    /// Whether every input topic of `partition` has been decided up to its end.
+    fn check_caught_up(&self, partition: i32) -> bool {
+        let Some(part) = self.partitions.get(&partition) else {
+            return false;
+        };
+        self.processor.input_topics().iter().all(|topic| {
+            let next = part.next_offsets.get(topic).copied().unwrap_or(0);
+            tokio::task::block_in_place(|| {
+                self.consumer
+                    .fetch_watermarks(topic, partition, Duration::from_secs(5))
+            })
+            .is_ok_and(|(low, high)| next >= high || high <= low)
+        })
     }
 
     async fn process(&mut self, mut batch: Vec<OwnedMessage>, drained: bool) -> anyhow::Result<()> {
@@ -235,6 +285,10 @@ impl<P: Processor> Engine<P> {
                 // A record from a partition whose assignment we have not seen yet.
                 self.restore(msg.partition())?;
             }
+            if let Some(part) = self.partitions.get_mut(&msg.partition()) {
+                part.next_offsets
+                    .insert(msg.topic().to_string(), msg.offset() + 1);
+            }
             let ts = msg
                 .timestamp()
                 .to_millis()
@@ -246,9 +300,19 @@ impl<P: Processor> Engine<P> {
         }
         if drained {
             // Caught up: stream time follows the wall clock, so timers fire on time.
+            let live_until =
+                wall - chrono::Duration::from_std(self.config.stream_grace).unwrap_or_default();
             let parts: Vec<i32> = self.partitions.keys().copied().collect();
             for p in parts {
-                self.advance(p, wall, &mut out);
+                if !self.partitions.get(&p).is_some_and(|x| x.caught_up) && self.check_caught_up(p)
+                {
+                    if let Some(part) = self.partitions.get_mut(&p) {
+                        part.caught_up = true;
+                    }
+                }
+                if self.partitions.get(&p).is_some_and(|x| x.caught_up) {
+                    self.advance(p, live_until, &mut out);
+                }
             }
         }
         m.stage_seconds

@@ -68,7 +68,7 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
                 let key = msg.key().map(|k| String::from_utf8_lossy(k).into_owned());
                 println!(
                     "{}",
-                    json!({ "topic": msg.topic(), "key": key, "partition": msg.partition(), "offset": msg.offset(), "value": value })
+                    json!({ "topic": msg.topic(), "key": key, "partition": msg.partition(), "offset": msg.offset(), "timestamp": msg.timestamp().to_millis(), "value": value })
                 );
             }
         }

@@ -1,0 +1,97 @@
+//! Driving wismo's own binaries in a test: the services, `wismoctl`, their HTTP side.
+
+use crate::{free_port, service_binary, wait_until, ServiceProcess};
+use anyhow::Context;
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs `wismoctl --bootstrap <bootstrap> <args>` and returns its standard output.
+pub fn wismoctl(bootstrap: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(service_binary("wismoctl")?)
+        .arg("--bootstrap")
+        .arg(bootstrap)
+        .args(args)
+        .output()
+        .context("running wismoctl")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wismoctl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// The `value` of each JSON line `wismoctl read` printed.
+pub fn values(lines: &str) -> Vec<Value> {
+    lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|mut v| v["value"].take())
+        .collect()
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status, body).
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// The value of the first metric line starting with `series` (name and labels).
+pub fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// A running wismo service and its HTTP port.
+pub struct Service {
+    pub process: ServiceProcess,
+    pub http: u16,
+}
+
+impl Service {
+    /// Starts service binary `name` against `bootstrap` with extra environment, and
+    /// waits until it is ready and owns partitions.
+    pub fn start(name: &str, bootstrap: &str, env: &[(&str, &str)]) -> anyhow::Result<Service> {
+        let http = free_port()?;
+        let addr = format!("127.0.0.1:{http}");
+        let mut vars: Vec<(&str, &str)> = vec![
+            ("WISMO_BOOTSTRAP_SERVERS", bootstrap),
+            ("WISMO_HTTP_ADDR", &addr),
+            ("RUST_LOG", "info"),
+        ];
+        vars.extend_from_slice(env);
+        let process = ServiceProcess::spawn(service_binary(name)?, &vars)?;
+        let mut svc = Service { process, http };
+        wait_until("readiness", Duration::from_secs(60), || {
+            Ok(http_get(http, "/readyz").filter(|(s, _)| *s == 200))
+        })
+        .with_context(|| format!("{name} never became ready: {}", svc.process.log_tail(30)))?;
+        svc.process
+            .wait_for_log("partitions assigned", Duration::from_secs(90))
+            .with_context(|| format!("{name} was never assigned partitions"))?;
+        Ok(svc)
+    }
+
+    pub fn metrics(&self) -> String {
+        http_get(self.http, "/metrics")
+            .map(|(_, b)| b)
+            .unwrap_or_default()
+    }
+}
