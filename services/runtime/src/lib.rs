@@ -21,7 +21,7 @@ pub mod metrics;
 mod output;
 mod processor;
 mod rebalance;
-mod restore;
+pub mod restore;
 mod shutdown;
 mod store;
 pub mod telemetry;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// Reads changelog partition `partition` from the beginning to its high watermark
 /// and returns the last state written for every key (tombstones delete).
-pub(crate) fn restore_partition<S: DeserializeOwned>(
+pub fn restore_partition<S: DeserializeOwned>(
     config: &RuntimeConfig,
     partition: i32,
 ) -> anyhow::Result<HashMap<String, S>> {
