@@ -76,16 +76,28 @@ for line in open(sys.argv[1]):
     print(f'{v["command_id"]}  {v["order_id"]:<7} {(v.get("shipment_id") or "-"):<9} {v["milestone"]:<17} {v["channel"]:<5} {v["locale"]} {extra}')
 PY
 
+say "delay apologies"
+"$BIN/wismoctl" read delay-apology-commands --idle-secs 2 >"$RUN_DIR/apologies.jsonl"
+python3 - "$RUN_DIR/apologies.jsonl" <<'PY'
+import json, sys
+import datetime
+day = lambda n: "-" if n is None else (datetime.date(1970, 1, 1) + datetime.timedelta(days=n)).isoformat()
+for line in open(sys.argv[1]):
+    v = json.loads(line)["value"]
+    print(f'{v["command_id"]}  {v["order_id"]:<7} {v["reason"]:<16} stage {v["stage"]} {v["severity"]:<8} promised {day(v["promised_delivery_date"])} new EDD {day(v["new_estimated_delivery_date"])} offer {v["compensation"]}')
+PY
+
 say "dead-letter records"
 "$BIN/wismoctl" read dead-letter --idle-secs 2 | tee "$RUN_DIR/dead-letter.jsonl"
 
 say "replay of the same file decides the same command ids"
 "$BIN/replay" "$SAMPLE" >"$RUN_DIR/replay.jsonl"
-python3 - "$RUN_DIR/commands.jsonl" "$RUN_DIR/replay.jsonl" <<'PY'
+python3 - "$RUN_DIR/commands.jsonl" "$RUN_DIR/apologies.jsonl" "$RUN_DIR/replay.jsonl" <<'PY'
 import json, sys
-def ids(path, topic):
-    return sorted(json.loads(l)["value"]["command_id"] for l in open(path) if json.loads(l)["topic"] == topic)
-live, replay = ids(sys.argv[1], "notification-commands"), ids(sys.argv[2], "notification-commands")
+def ids(paths, topics):
+    return sorted(json.loads(l)["value"]["command_id"] for p in paths for l in open(p) if json.loads(l)["topic"] in topics)
+topics = ("notification-commands", "delay-apology-commands")
+live, replay = ids(sys.argv[1:3], topics), ids(sys.argv[3:], topics)
 if live != replay:
     print(f"MISMATCH: live {len(live)} commands, replay {len(replay)}")
     print("only live:", sorted(set(live) - set(replay)))

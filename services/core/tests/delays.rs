@@ -417,3 +417,37 @@ fn a_cancelled_order_gets_no_apology() {
     inputs.push((5, cancelled("o1", 5)));
     assert!(apologies(inputs, DelayPolicy::default(), utc(12, 0, 0)).is_empty());
 }
+
+#[test]
+fn a_late_relayed_out_for_delivery_is_judged_with_its_burst() {
+    // Out for delivery on Tuesday afternoon (Chicago) and delivered that evening,
+    // both relayed after midnight: the day had ended, but the parcel was delivered.
+    let mut together = base(20);
+    together.push((
+        at(utc(4, 7, 0)),
+        scan("a", "T1", "generic", "out_for_delivery", at(utc(3, 20, 0))),
+    ));
+    together.push((
+        at(utc(4, 7, 0)),
+        scan("b", "T1", "generic", "delivered", at(utc(4, 1, 0))),
+    ));
+    assert!(apologies(together, DelayPolicy::default(), utc(6, 0, 0)).is_empty());
+
+    // Relayed alone, it is overdue as soon as its burst has been seen.
+    let mut alone = base(20);
+    alone.push((
+        at(utc(4, 7, 0)),
+        scan("a", "T1", "generic", "out_for_delivery", at(utc(3, 20, 0))),
+    ));
+    let got = apologies(alone, DelayPolicy::default(), utc(4, 8, 0));
+    assert_eq!(
+        summary(&got),
+        vec![(
+            DelayReason::NotDeliveredToday,
+            1,
+            utc(4, 6, 0),
+            vec!["T1".to_string()]
+        )]
+    );
+    assert_eq!(got[0].decided_at, utc(4, 7, 0) + Duration::seconds(30));
+}

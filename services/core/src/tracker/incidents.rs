@@ -293,6 +293,10 @@ pub(super) fn evaluate(
         close_all(order, now, outputs, |_| true);
         return;
     }
+    // Judge a burst as a whole: not before the coalescing window after a change.
+    if now < order.changed_at + config.coalesce_window {
+        return;
+    }
     let found = findings(config, order, &placed, now);
 
     let open_families: BTreeSet<&'static str> =
@@ -475,6 +479,8 @@ pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Optio
     for incident in order.open_incidents() {
         deadlines.extend(escalation_deadline(config, order, placed, incident));
     }
-    deadlines.extend(order.evaluate_due);
-    deadlines.into_iter().min()
+    // A deadline already past when new evidence arrived waits for the rest of its burst.
+    let floor = order.changed_at + config.coalesce_window;
+    let earliest = deadlines.into_iter().min().map(|d| d.max(floor));
+    earliest.into_iter().chain(order.evaluate_due).min()
 }
