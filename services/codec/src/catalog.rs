@@ -91,6 +91,12 @@ const BUILTINS: &[Builtin] = &[
         current: schema_file!("delay_apology_command.avsc"),
         history: &[(1, schema_file!("history/delay_apology_command/v1.avsc"))],
     },
+    Builtin {
+        subject: subjects::REVIEW_REQUEST_COMMAND,
+        base_id: 8,
+        current: schema_file!("review_request_command.avsc"),
+        history: &[(1, schema_file!("history/review_request_command/v1.avsc"))],
+    },
 ];
 
 /// The id of history version `version` of the subject with base id `base_id`.

@@ -14,9 +14,11 @@ pub const SHIPMENT_REGISTERED: &str = "shipment_registered";
 pub const ROUTED_SCAN: &str = "routed_scan";
 /// Delay apologies to the messaging service.
 pub const DELAY_APOLOGY_COMMAND: &str = "delay_apology_command";
+/// Review requests to the messaging service.
+pub const REVIEW_REQUEST_COMMAND: &str = "review_request_command";
 
 /// Every subject, in schema-id order.
-pub const ALL: [&str; 7] = [
+pub const ALL: [&str; 8] = [
     ORDER_EVENT,
     CARRIER_SCAN,
     NOTIFICATION_COMMAND,
@@ -24,4 +26,5 @@ pub const ALL: [&str; 7] = [
     SHIPMENT_REGISTERED,
     ROUTED_SCAN,
     DELAY_APOLOGY_COMMAND,
+    REVIEW_REQUEST_COMMAND,
 ];

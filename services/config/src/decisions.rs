@@ -38,6 +38,8 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
         )? as usize,
         retention: env.duration("WISMO_ORDER_RETENTION", d.retention)?,
         delay: crate::policy::policy_from_env(env)?.delay,
+        notifications: d.notifications.clone(),
+        reviews: d.reviews.clone(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The policy file: one TOML file with the business rules the services and `replay`
-//! apply — today delay detection (`[delay]`), later notification policy.
+//! apply — delay detection (`[delay]`), notification policy (`[notifications]`:
+//! quiet hours, template keys, caps) and review requests (`[reviews]`).
 //!
 //! `WISMO_POLICY_FILE` names the file; without it every rule keeps its built-in
 //! default. A section that is absent keeps the defaults, a partially given section
@@ -23,6 +24,12 @@ use std::fmt;
 use std::path::Path;
 use wismo_core::calendar::BusinessCalendar;
 use wismo_core::delay::{DelayPolicy, Lane, Severity, ThresholdRule};
+use wismo_core::policy::{NotificationPolicy, ReviewPolicy};
+
+mod notifications;
+mod reviews;
+
+pub use notifications::COMMAND_KINDS;
 
 /// The environment key naming the policy file.
 pub const POLICY_FILE_KEY: &str = "WISMO_POLICY_FILE";
@@ -35,6 +42,10 @@ pub const MAX_POLICY_DURATION: Duration = Duration::days(366);
 pub struct Policy {
     /// `[delay]`: late and stuck delivery detection.
     pub delay: DelayPolicy,
+    /// `[notifications]`: quiet hours, template keys, per-recipient cap, egress rate.
+    pub notifications: NotificationPolicy,
+    /// `[reviews]`: when to ask for a review.
+    pub reviews: ReviewPolicy,
 }
 
 /// The policy named by `WISMO_POLICY_FILE`, or the defaults when it is not set.
@@ -101,6 +112,8 @@ fn with_position(text: &str, e: &toml::de::Error) -> String {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     delay: Option<RawDelay>,
+    notifications: Option<notifications::RawNotifications>,
+    reviews: Option<reviews::RawReviews>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +159,12 @@ fn build(raw: RawPolicy) -> Result<Policy, (String, String)> {
     let mut policy = Policy::default();
     if let Some(delay) = raw.delay {
         merge_delay(&mut policy.delay, delay)?;
+    }
+    if let Some(n) = raw.notifications {
+        notifications::merge_notifications(&mut policy.notifications, n)?;
+    }
+    if let Some(r) = raw.reviews {
+        reviews::merge_reviews(&mut policy.reviews, r)?;
     }
     Ok(policy)
 }

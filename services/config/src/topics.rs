@@ -9,6 +9,9 @@ pub struct Topics {
     pub carrier_scans: String,
     pub notifications: String,
     pub delay_apologies: String,
+    pub review_requests: String,
+    /// order-tracker → dispatcher: every command, keyed by customer id.
+    pub outbox: String,
     pub dead_letter: String,
     /// order-tracker → scan-matcher, keyed by tracking number.
     pub shipment_registrations: String,
@@ -25,6 +28,8 @@ impl Topics {
             carrier_scans: env.string("WISMO_TOPIC_CARRIER_SCANS", "carrier-scans"),
             notifications: env.string("WISMO_TOPIC_NOTIFICATIONS", "notification-commands"),
             delay_apologies: env.string("WISMO_TOPIC_DELAY_APOLOGIES", "delay-apology-commands"),
+            review_requests: env.string("WISMO_TOPIC_REVIEW_REQUESTS", "review-request-commands"),
+            outbox: env.string("WISMO_TOPIC_OUTBOX", "wismo-order-tracker-outbox"),
             dead_letter: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
             shipment_registrations: env.string(
                 "WISMO_TOPIC_SHIPMENT_REGISTRATIONS",

@@ -7,9 +7,11 @@
 pub mod calendar;
 pub mod clock;
 pub mod delay;
+pub mod dispatch;
 pub mod ids;
 pub mod matcher;
 pub mod model;
 pub mod pipeline;
+pub mod policy;
 pub mod status;
 pub mod tracker;

@@ -5,10 +5,12 @@
 //! and timers fire exactly at their deadlines. `replay` and the scenario tests run
 //! this, so what they print is what the services would send.
 
+use crate::dispatch::{OutboundCommand, RecipientCap};
 use crate::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
 use crate::model::Milestone;
 use crate::model::{
-    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, Origin, Timestamp,
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, Origin,
+    ReviewRequestCommand, Timestamp,
 };
 use crate::tracker::{
     self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput,
@@ -37,6 +39,13 @@ pub enum Emitted {
         reason: SuppressReason,
     },
     DelayApology(DelayApologyCommand),
+    ReviewRequest(ReviewRequestCommand),
+    /// Dropped by the per-recipient cap.
+    Capped {
+        kind: &'static str,
+        command_id: String,
+        customer_id: String,
+    },
 }
 
 enum Work {
@@ -51,6 +60,7 @@ pub struct Pipeline {
     orders: BTreeMap<String, OrderState>,
     now: Timestamp,
     emitted: Vec<Emitted>,
+    cap: RecipientCap,
 }
 
 impl Pipeline {
@@ -60,6 +70,7 @@ impl Pipeline {
         start: Timestamp,
     ) -> Self {
         Pipeline {
+            cap: RecipientCap::new(&tracker_config.notifications),
             matcher_config,
             tracker_config,
             tracking: BTreeMap::new(),
@@ -188,7 +199,9 @@ impl Pipeline {
     fn route_tracker(&mut self, outputs: Vec<TrackerOutput>, queue: &mut VecDeque<Work>) {
         for out in outputs {
             match out {
-                TrackerOutput::Notification(cmd) => self.emitted.push(Emitted::Notification(cmd)),
+                TrackerOutput::Notification(cmd) => {
+                    self.dispatch(OutboundCommand::Notification(cmd))
+                }
                 TrackerOutput::ShipmentRegistered(reg) => queue.push_back(Work::Matcher(
                     reg.tracking_number.clone(),
                     MatcherInput::ShipmentRegistered(reg),
@@ -211,13 +224,36 @@ impl Pipeline {
                     milestone,
                     reason,
                 }),
-                TrackerOutput::DelayApology(cmd) => self.emitted.push(Emitted::DelayApology(cmd)),
+                TrackerOutput::DelayApology(cmd) => {
+                    self.dispatch(OutboundCommand::DelayApology(cmd))
+                }
+                TrackerOutput::ReviewRequest(cmd) => {
+                    self.dispatch(OutboundCommand::ReviewRequest(cmd))
+                }
                 TrackerOutput::UnmappedStatus { .. }
                 | TrackerOutput::SuppressedApology { .. }
+                | TrackerOutput::SuppressedReview { .. }
                 | TrackerOutput::IncidentOpened { .. }
                 | TrackerOutput::IncidentClosed { .. } => {}
             }
         }
+    }
+
+    /// The dispatcher's gate: the per-recipient cap.
+    fn dispatch(&mut self, cmd: OutboundCommand) {
+        if !self.cap.admit(cmd.customer_id(), self.now) {
+            self.emitted.push(Emitted::Capped {
+                kind: cmd.kind(),
+                command_id: cmd.command_id().to_string(),
+                customer_id: cmd.customer_id().to_string(),
+            });
+            return;
+        }
+        self.emitted.push(match cmd {
+            OutboundCommand::Notification(c) => Emitted::Notification(c),
+            OutboundCommand::DelayApology(c) => Emitted::DelayApology(c),
+            OutboundCommand::ReviewRequest(c) => Emitted::ReviewRequest(c),
+        });
     }
 
     fn put_tracking(&mut self, key: String, state: Option<TrackingState>) {

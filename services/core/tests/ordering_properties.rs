@@ -42,6 +42,8 @@ fn fingerprint(out: &[Emitted]) -> BTreeSet<String> {
                 "{} {:?} stage {} {:?}",
                 a.command_id, a.reason, a.stage, a.tracking_numbers
             )),
+            Emitted::ReviewRequest(r) => Some(format!("{} review {:?}", r.command_id, r.basis)),
+            Emitted::Capped { command_id, .. } => Some(format!("capped {command_id}")),
             Emitted::Suppressed { .. } => None,
         })
         .collect()

@@ -8,6 +8,7 @@ pub struct TrackerMetrics {
     pub suppressed: IntCounterVec,
     pub unmapped: IntCounterVec,
     pub apologies: IntCounterVec,
+    pub reviews: prometheus::IntCounter,
     pub incidents_opened: IntCounterVec,
     pub incidents_closed: IntCounterVec,
 }
@@ -29,6 +30,7 @@ pub fn get() -> &'static TrackerMetrics {
                 &["milestone", "reason"]
             )
             .expect(M),
+            reviews: prometheus::register_int_counter!("wismo_review_request_commands_total", "Review requests decided.").expect(M),
             apologies: register_int_counter_vec!(
                 "wismo_delay_apology_commands_total",
                 "Delay apologies decided, by reason and severity.",

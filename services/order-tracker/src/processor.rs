@@ -36,8 +36,8 @@ impl OrderTracker {
                         .inc();
                     tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, milestone = cmd.milestone.as_str(), "notification decided");
                     records.extend(OutRecord::avro(
-                        &self.topics.notifications,
-                        &cmd.order_id,
+                        &self.topics.outbox,
+                        &cmd.customer_id,
                         subjects::NOTIFICATION_COMMAND,
                         &cmd,
                     ));
@@ -78,15 +78,28 @@ impl OrderTracker {
                         .with_label_values(&[cmd.reason.as_str(), cmd.severity.as_str()])
                         .inc();
                     tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, reason = cmd.reason.as_str(), stage = cmd.stage, "delay apology decided");
-                    if let Some(mut r) = OutRecord::avro(
-                        &self.topics.delay_apologies,
-                        &cmd.order_id,
+                    records.extend(OutRecord::avro(
+                        &self.topics.outbox,
+                        &cmd.customer_id,
                         subjects::DELAY_APOLOGY_COMMAND,
                         &cmd,
-                    ) {
-                        r.detectable_at = Some(cmd.detectable_at);
-                        records.push(r);
-                    }
+                    ));
+                }
+                TrackerOutput::ReviewRequest(cmd) => {
+                    m.reviews.inc();
+                    tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, "review request decided");
+                    records.extend(OutRecord::avro(
+                        &self.topics.outbox,
+                        &cmd.customer_id,
+                        subjects::REVIEW_REQUEST_COMMAND,
+                        &cmd,
+                    ));
+                }
+                TrackerOutput::SuppressedReview { order_id, why } => {
+                    m.suppressed
+                        .with_label_values(&["review_request", why.as_str()])
+                        .inc();
+                    tracing::info!(%order_id, why = why.as_str(), "review request suppressed");
                 }
                 TrackerOutput::SuppressedApology {
                     order_id,

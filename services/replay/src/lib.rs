@@ -148,6 +148,23 @@ impl Replay {
                         .encode_json(subjects::DELAY_APOLOGY_COMMAND, &cmd)
                         .unwrap_or_else(|e| json!({ "error": e.to_string() })),
                 })),
+                Emitted::ReviewRequest(cmd) => self.out.push(json!({
+                    "topic": self.topics.review_requests,
+                    "key": cmd.order_id,
+                    "value": Codec::default()
+                        .encode_json(subjects::REVIEW_REQUEST_COMMAND, &cmd)
+                        .unwrap_or_else(|e| json!({ "error": e.to_string() })),
+                })),
+                // Shown so a dry run of a policy reveals what its cap would drop.
+                Emitted::Capped {
+                    kind,
+                    command_id,
+                    customer_id,
+                } => self.out.push(json!({
+                    "topic": "capped",
+                    "key": customer_id,
+                    "value": { "kind": kind, "command_id": command_id, "customer_id": customer_id },
+                })),
                 Emitted::Suppressed { .. } => {}
             }
         }

@@ -23,6 +23,8 @@ pub async fn create_all(
         &topics.carrier_scans,
         &topics.notifications,
         &topics.delay_apologies,
+        &topics.review_requests,
+        &topics.outbox,
         &topics.dead_letter,
         &topics.shipment_registrations,
         &topics.routed_scans,

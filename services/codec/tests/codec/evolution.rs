@@ -14,7 +14,8 @@ use std::fs;
 use std::path::PathBuf;
 use wismo_codec::{frame, history_id, subjects, Codec, SchemaCatalog, SchemaRegistry};
 use wismo_core::model::{
-    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, ScanLocation,
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, ReviewRequestCommand,
+    ScanLocation,
 };
 
 struct Version {
@@ -168,6 +169,7 @@ fn schema_ids_are_fixed_and_unique() {
             ("shipment_registered", 5),
             ("routed_scan", 6),
             ("delay_apology_command", 7),
+            ("review_request_command", 8),
         ]
     );
     assert_eq!(catalog.entry(102).unwrap().version, Some(1));
@@ -273,6 +275,9 @@ fn into_rust_type(subject: &str, value: &Value) -> Result<(), apache_avro::Error
         subjects::DELAY_APOLOGY_COMMAND => {
             apache_avro::from_value::<DelayApologyCommand>(value).map(drop)
         }
+        subjects::REVIEW_REQUEST_COMMAND => {
+            apache_avro::from_value::<ReviewRequestCommand>(value).map(drop)
+        }
         other => panic!("no Rust type for subject `{other}`; add it to into_rust_type"),
     }
 }
@@ -297,6 +302,9 @@ fn decode_with_codec(
         subjects::ROUTED_SCAN => codec.decode::<RoutedScan>(subject, bytes).map(drop),
         subjects::DELAY_APOLOGY_COMMAND => codec
             .decode::<DelayApologyCommand>(subject, bytes)
+            .map(drop),
+        subjects::REVIEW_REQUEST_COMMAND => codec
+            .decode::<ReviewRequestCommand>(subject, bytes)
             .map(drop),
         other => panic!("no Rust type for subject `{other}`; add it to decode_with_codec"),
     }

@@ -8,7 +8,7 @@ use wismo_core::delay::Severity;
 use wismo_core::model::{
     CarrierScan, ChannelKind, ContactChannel, Customer, DelayApologyCommand, DelayReason, Item,
     Milestone, NotificationCommand, OrderCancelled, OrderEvent, OrderPlaced, ReturnRequested,
-    ScanLocation, ShipmentCreated, Timestamp,
+    ReviewBasis, ReviewRequestCommand, ScanLocation, ShipmentCreated, Timestamp,
 };
 pub use wismo_core::model::{RoutedScan, ShipmentRegistered};
 
@@ -263,5 +263,22 @@ pub fn delay_apology() -> DelayApologyCommand {
         send_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
         decided_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
         detectable_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 0).unwrap(),
+    }
+}
+
+pub fn review_request() -> ReviewRequestCommand {
+    ReviewRequestCommand {
+        command_id: "0a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+        order_id: "ord-1001".into(),
+        customer_id: "cust-77".into(),
+        basis: ReviewBasis::Delivered,
+        delivered_at: Some(Utc.with_ymd_and_hms(2026, 3, 5, 17, 30, 0).unwrap()),
+        skus: vec!["sku-tee".into()],
+        categories: vec!["apparel".into()],
+        channel: ChannelKind::Email,
+        template_key: "review_request".into(),
+        locale: "en-US".into(),
+        send_at: Utc.with_ymd_and_hms(2026, 3, 12, 13, 0, 0).unwrap(),
+        decided_at: Utc.with_ymd_and_hms(2026, 3, 12, 13, 0, 0).unwrap(),
     }
 }

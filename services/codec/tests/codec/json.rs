@@ -27,6 +27,7 @@ fn every_fixture_roundtrips_through_json() {
     json_roundtrip(subjects::SHIPMENT_REGISTERED, &shipment_registered());
     json_roundtrip(subjects::ROUTED_SCAN, &routed_scan());
     json_roundtrip(subjects::DELAY_APOLOGY_COMMAND, &delay_apology());
+    json_roundtrip(subjects::REVIEW_REQUEST_COMMAND, &review_request());
 }
 
 #[test]

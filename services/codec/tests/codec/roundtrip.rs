@@ -76,6 +76,7 @@ fn internal_records_roundtrip() {
     roundtrip(subjects::SHIPMENT_REGISTERED, &shipment_registered());
     roundtrip(subjects::ROUTED_SCAN, &routed_scan());
     roundtrip(subjects::DELAY_APOLOGY_COMMAND, &delay_apology());
+    roundtrip(subjects::REVIEW_REQUEST_COMMAND, &review_request());
     roundtrip(
         subjects::ROUTED_SCAN,
         &RoutedScan {
@@ -151,6 +152,10 @@ fn rust_structs_match_schemas_field_for_field() {
         (
             subjects::DELAY_APOLOGY_COMMAND,
             vec![to_avro(&delay_apology())],
+        ),
+        (
+            subjects::REVIEW_REQUEST_COMMAND,
+            vec![to_avro(&review_request())],
         ),
     ];
     assert_eq!(cases.len(), subjects::ALL.len());

@@ -6,6 +6,7 @@ mod apology;
 mod command;
 mod internal;
 mod order;
+mod review;
 mod scan;
 pub mod serde_time;
 
@@ -16,6 +17,7 @@ pub use order::{
     ChannelKind, ContactChannel, Customer, Item, OrderCancelled, OrderEvent, OrderEventKind,
     OrderPlaced, ReturnRequested, ShipmentCreated,
 };
+pub use review::{ReviewBasis, ReviewRequestCommand};
 pub use scan::{CarrierScan, ScanLocation};
 
 /// Instant in UTC; carried on the wire as Avro `timestamp-millis`.

@@ -1,4 +1,5 @@
 use crate::delay::DelayPolicy;
+use crate::policy::{NotificationPolicy, ReviewPolicy};
 use crate::status::StatusMapper;
 use chrono::Duration;
 
@@ -20,6 +21,9 @@ pub struct TrackerConfig {
     pub retention: Duration,
     /// Late and stuck detection.
     pub delay: DelayPolicy,
+    /// Quiet hours, templates and caps for every command.
+    pub notifications: NotificationPolicy,
+    pub reviews: ReviewPolicy,
 }
 
 impl Default for TrackerConfig {
@@ -32,6 +36,8 @@ impl Default for TrackerConfig {
             max_held_scans: 100,
             retention: Duration::days(90),
             delay: DelayPolicy::default(),
+            notifications: NotificationPolicy::default(),
+            reviews: ReviewPolicy::default(),
         }
     }
 }

@@ -448,9 +448,11 @@ fn apology(
         compensation: config.delay.compensation.get(&severity).cloned(),
         tracking_numbers: incident.tracking_numbers.iter().cloned().collect(),
         channel,
-        template_key: format!("delay_apology.{}", incident.reason.as_str()),
+        template_key: config
+            .notifications
+            .template(&format!("delay_apology.{}", incident.reason.as_str())),
         locale: placed.customer.locale.clone(),
-        send_at: now,
+        send_at: placed.send_at(&config.notifications, now),
         decided_at: now,
         detectable_at,
     })

@@ -3,6 +3,7 @@
 use super::state::{AppliedScan, OrderState, Placed, Shipment};
 use crate::ids::command_id;
 use crate::model::{ChannelKind, Milestone, NotificationCommand, Timestamp};
+use crate::policy::NotificationPolicy;
 use crate::status::Status;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,6 +60,7 @@ pub(super) fn transactional_channel(placed: &Placed) -> Option<ChannelKind> {
 }
 
 pub(super) fn order_confirmed(
+    policy: &NotificationPolicy,
     order: &OrderState,
     placed: &Placed,
     channel: ChannelKind,
@@ -71,6 +73,7 @@ pub(super) fn order_confirmed(
         variables.insert("promised_delivery_date".into(), date.to_string());
     }
     command(
+        policy,
         order,
         placed,
         None,
@@ -82,6 +85,7 @@ pub(super) fn order_confirmed(
 }
 
 pub(super) fn shipment_milestone(
+    policy: &NotificationPolicy,
     order: &OrderState,
     placed: &Placed,
     shipment: &Shipment,
@@ -108,6 +112,7 @@ pub(super) fn shipment_milestone(
         variables.insert("order_progress".into(), progress.into());
     }
     command(
+        policy,
         order,
         placed,
         Some(shipment),
@@ -139,6 +144,7 @@ fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static s
 }
 
 fn command(
+    policy: &NotificationPolicy,
     order: &OrderState,
     placed: &Placed,
     shipment: Option<&Shipment>,
@@ -164,9 +170,9 @@ fn command(
         tracking_number: shipment.map(|s| s.tracking_number.clone()),
         milestone,
         channel,
-        template_key: milestone.as_str().to_string(),
+        template_key: policy.template(milestone.as_str()),
         locale: placed.customer.locale.clone(),
-        send_at: now,
+        send_at: placed.send_at(policy, now),
         decided_at: now,
         variables,
     }

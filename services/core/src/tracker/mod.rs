@@ -8,6 +8,7 @@
 mod config;
 mod incidents;
 mod milestones;
+mod reviews;
 mod scan;
 mod state;
 
@@ -20,7 +21,7 @@ pub use state::{
 use crate::matcher::HeldScan;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
-    OrderEventKind, Origin, ShipmentRegistered, Timestamp,
+    OrderEventKind, Origin, ReviewRequestCommand, ShipmentRegistered, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +63,12 @@ pub enum TrackerOutput {
         reason: DelayReason,
         why: SuppressReason,
     },
+    ReviewRequest(ReviewRequestCommand),
+    /// A review request decided but not sent (no marketing consent).
+    SuppressedReview {
+        order_id: String,
+        why: SuppressReason,
+    },
     /// For metrics: incidents opened and closed, by reason and carrier.
     IncidentOpened {
         reason: DelayReason,
@@ -79,6 +86,8 @@ pub enum SuppressReason {
     NoConsentedChannel,
     /// The event was older than the stale window when it arrived.
     Stale,
+    /// A review request needs marketing consent on some channel.
+    NoMarketingConsent,
 }
 
 impl SuppressReason {
@@ -86,6 +95,7 @@ impl SuppressReason {
         match self {
             SuppressReason::NoConsentedChannel => "no_consented_channel",
             SuppressReason::Stale => "stale",
+            SuppressReason::NoMarketingConsent => "no_marketing_consent",
         }
     }
 }
@@ -337,7 +347,11 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
             order.confirmation.sent = true;
             outputs.push(match channel {
                 Some(ch) => TrackerOutput::Notification(milestones::order_confirmed(
-                    &order, &placed, ch, now,
+                    &config.notifications,
+                    &order,
+                    &placed,
+                    ch,
+                    now,
                 )),
                 None => suppressed(
                     &order,
@@ -368,6 +382,7 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
             }
             let output = match channel {
                 Some(ch) => TrackerOutput::Notification(milestones::shipment_milestone(
+                    &config.notifications,
                     &order,
                     &placed,
                     shipment,
@@ -392,6 +407,7 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
         order.evaluate_due = None;
     }
     incidents::evaluate(config, &mut order, now, &mut outputs);
+    reviews::evaluate(config, &mut order, now, &mut outputs);
 
     let forget = order.last_activity_at + config.retention <= now;
     TrackerStep {
@@ -420,6 +436,7 @@ pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Times
         .chain(retention)
         .chain(milestones)
         .chain(incidents::next_deadline(config, order))
+        .chain(reviews::next_deadline(config, order))
         .min()
 }
 

@@ -34,6 +34,9 @@ pub struct OrderState {
     /// Incidents opened so far per family, for stable incident ids.
     #[serde(default)]
     pub incident_seq: BTreeMap<String, u32>,
+    /// The review request was sent or suppressed: never again for this order.
+    #[serde(default)]
+    pub review_decided: bool,
 }
 
 impl OrderState {
@@ -51,6 +54,7 @@ impl OrderState {
             evaluate_due: None,
             incidents: Vec::new(),
             incident_seq: BTreeMap::new(),
+            review_decided: false,
         }
     }
 
@@ -91,6 +95,19 @@ pub struct Placed {
     pub destination_country: Option<String>,
     #[serde(with = "serde_time::millis")]
     pub placed_at: Timestamp,
+}
+
+impl Placed {
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.customer.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// The earliest allowed send time at or after `t` under the recipient's quiet hours.
+    pub fn send_at(&self, policy: &crate::policy::NotificationPolicy, t: Timestamp) -> Timestamp {
+        policy
+            .quiet_hours_for(self.destination_country.as_deref())
+            .next_allowed(t, self.timezone())
+    }
 }
 
 /// An order-level milestone that is sent once: waiting, sent, or neither.
