@@ -18,6 +18,7 @@ RUN_DIR="$ROOT/.wismo/run"
 BIN="$ROOT/target/debug"
 # A short coalescing window so the demo's waves (5 s apart) are decided one by one.
 export WISMO_COALESCE_WINDOW=1s
+export WISMO_POLICY_FILE="$ROOT/scripts/sample/policy.toml"
 export WISMO_BOOTSTRAP_SERVERS="127.0.0.1:$PORT"
 
 say() { echo; echo "==> $*"; }
@@ -60,6 +61,7 @@ start_service() { # start_service <name> <http port>
 say "starting services"
 start_service scan-matcher "$((HTTP_BASE + 1))"
 start_service order-tracker "$((HTTP_BASE + 2))"
+start_service dispatcher "$((HTTP_BASE + 3))"
 # Let both consumers join their groups before the first records arrive.
 sleep 3
 

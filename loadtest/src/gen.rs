@@ -242,9 +242,20 @@ pub fn order_events(n: u64, offset: Duration) -> Vec<(Timestamp, PipelineInput)>
                 .collect(),
         };
         // A carrier estimate on the second scan; sometimes past the promise.
-        let edd: NaiveDate = promised + Duration::days(if rng.chance(15) { 2 } else { 0 });
+        let edd: NaiveDate = promised + Duration::days(if rng.chance(8) { 2 } else { 0 });
+        let out_for_delivery = carrier.path[4];
         let mut at = created_at + Duration::hours(rng.range(2, 8) as i64);
+        let mut previous: Option<&str> = None;
         for (k, (code, detail)) in codes.into_iter().enumerate() {
+            if previous.is_some() {
+                at = next_scan_time(
+                    &mut rng,
+                    at,
+                    previous == Some(out_for_delivery),
+                    code == out_for_delivery,
+                );
+            }
+            previous = Some(code);
             let (city, zip) = *rng.pick(&CITIES);
             let scan = CarrierScan {
                 scan_id: format!("{tracking}-{k}"),
@@ -271,10 +282,31 @@ pub fn order_events(n: u64, offset: Duration) -> Vec<(Timestamp, PipelineInput)>
                 ));
             }
             out.push((arrival, PipelineInput::Scan(scan)));
-            at += Duration::hours(rng.range(4, 14) as i64);
         }
     }
     out
+}
+
+/// When the scan after one at `at` happens: parcels go out for delivery in the
+/// morning (US time) of the next day and are delivered, or not, a few hours later;
+/// in between, scans come 4-14 hours apart.
+fn next_scan_time(
+    rng: &mut Rng,
+    at: Timestamp,
+    after_out_for_delivery: bool,
+    out_for_delivery: bool,
+) -> Timestamp {
+    if after_out_for_delivery {
+        at + Duration::minutes(rng.range(60, 300) as i64)
+    } else if out_for_delivery {
+        let morning = (at.date_naive() + Duration::days(1))
+            .and_hms_opt(14, 0, 0)
+            .expect("a valid time")
+            .and_utc();
+        morning + Duration::minutes(rng.range(0, 120) as i64)
+    } else {
+        at + Duration::hours(rng.range(4, 14) as i64)
+    }
 }
 
 /// The matcher and tracker configuration the services default to.

@@ -16,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use wismo_core::tracker::OrderState;
@@ -50,7 +51,7 @@ struct RestoreArgs {
     rounds: usize,
     /// Orders per in-memory pipeline while generating (bounds memory and the
     /// pipeline's timer scan).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 25)]
     batch: u64,
 }
 
@@ -114,50 +115,94 @@ fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let heap_per_order = (heap1 - heap0) as f64 / written.orders as f64;
     let rss_per_order = (rss1 - rss0) as f64 / written.orders as f64;
 
-    // Timed rounds, alternating so drift and noise hit both sides alike.
-    let (mut raw, mut wismo) = (Vec::new(), Vec::new());
+    // The payloads in memory, for the decode-only runs.
+    let mut records = Vec::with_capacity(written.orders as usize);
+    raw_read(&config, &topic, &[], |key, payload| {
+        records.push((key.to_vec(), payload.to_vec()))
+    })?;
+
+    // Timed rounds, alternating so drift and noise hit every variant alike.
+    let (mut raw, mut wismo, mut fast, mut decode) = (
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+    );
     for round in 1..=args.rounds {
-        let t = Instant::now();
-        let read = raw_read(&config, &topic)?;
-        raw.push(t.elapsed().as_secs_f64());
+        let (read, t) = timed(|| raw_read(&config, &topic, &[], |_, _| {}))?;
         ensure!(read.records == written.orders, "raw read {read:?}");
         black_box(read.checksum);
+        raw.push(t);
 
-        let t = Instant::now();
-        let states = wismo_runtime::restore::restore_partition::<OrderState>(&config, 0)?;
-        wismo.push(t.elapsed().as_secs_f64());
+        let (states, t) =
+            timed(|| wismo_runtime::restore::restore_partition::<OrderState>(&config, 0))?;
+        wismo.push(t);
         ensure!(
             states.len() as u64 == written.orders,
             "restore came back short"
         );
         drop(states);
+
+        let (read, t) = timed(|| raw_read(&config, &topic, FAST_FETCH, |_, _| {}))?;
+        ensure!(read.records == written.orders, "fast raw read {read:?}");
+        fast.push(t);
+
+        let (states, t) = timed(|| decode_in_memory(&records))?;
+        decode.push(t);
+        ensure!(
+            states.len() as u64 == written.orders,
+            "decode came back short"
+        );
+        drop(states);
+
         eprintln!(
-            "round {round}: raw {:.3}s ({} bytes), wismo {:.3}s",
-            raw[round - 1],
-            read.bytes,
-            wismo[round - 1]
+            "round {round}: raw {}, wismo {}, raw with fetch.wait.max.ms=10 {}, decode in memory {}",
+            raw.last(),
+            wismo.last(),
+            fast.last(),
+            decode.last()
         );
     }
-    let (raw_s, wismo_s) = (median(&mut raw), median(&mut wismo));
-    let n = written.orders;
+    drop(records);
+
+    let n = written.orders as f64;
+    let (raw_s, wismo_s) = (raw.wall(), wismo.wall());
     println!();
     println!("| orders | JSON bytes | bytes/order | raw s | wismo s | wismo orders/s | wismo/raw | heap/order | RSS/order |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {n} | {} | {:.0} | {raw_s:.3} | {wismo_s:.3} | {:.0} | {:.2} | {:.0} B | {:.0} B |",
+        "| {} | {} | {:.0} | {raw_s:.3} | {wismo_s:.3} | {:.0} | {:.2} | {:.0} B | {:.0} B |",
+        written.orders,
         written.bytes,
-        written.bytes as f64 / n as f64,
-        n as f64 / wismo_s,
+        written.bytes as f64 / n,
+        n / wismo_s,
         wismo_s / raw_s,
         heap_per_order,
         rss_per_order,
     );
     println!();
+    println!("| orders | raw CPU s | wismo CPU s | wismo/raw CPU | JSON decode in memory s | decode µs/order | raw, fetch.wait.max.ms=10 s |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "medians of {} rounds; sorted raw {raw:.3?}, sorted wismo {wismo:.3?}; restore time per \
-         100k orders ≈ {:.2}s",
+        "| {} | {:.3} | {:.3} | {:.2} | {:.3} | {:.1} | {:.3} |",
+        written.orders,
+        raw.cpu(),
+        wismo.cpu(),
+        wismo.cpu() / raw.cpu(),
+        decode.wall(),
+        decode.wall() / n * 1e6,
+        fast.wall(),
+    );
+    println!();
+    println!(
+        "medians of {} rounds (wall s): raw {:.3?}, wismo {:.3?}, fast raw {:.3?}, decode {:.3?}; \
+         restore time per 100k orders ≈ {:.2}s",
         args.rounds,
-        wismo_s / n as f64 * 100_000.0
+        raw.walls,
+        wismo.walls,
+        fast.walls,
+        decode.walls,
+        wismo_s / n * 100_000.0
     );
     drop(broker);
     Ok(())
@@ -213,6 +258,13 @@ fn write_changelog(
             written.with_incident += u64::from(!state.incidents.is_empty());
             let payload = serde_json::to_vec(&state)?;
             written.bytes += payload.len() as u64;
+            if written.orders == orders {
+                // Tansu 0.6 reports a partition's high watermark as the base offset of
+                // its last record batch + 1, so the rest of a multi-record last batch is
+                // invisible to a reader that stops at the watermark (the restore does).
+                // Drain everything first so the last state goes out in a batch of one.
+                await_acks(&mut in_flight)?;
+            }
             let mut record = FutureRecord::to(topic)
                 .key(state.order_id.as_str())
                 .payload(&payload)
@@ -262,16 +314,28 @@ struct RawRead {
     checksum: u64,
 }
 
-/// Reads partition 0 from the beginning to the high watermark with the same client
-/// settings as the restore, touching every key and payload byte and nothing more.
-fn raw_read(config: &RuntimeConfig, topic: &str) -> anyhow::Result<RawRead> {
-    let consumer: BaseConsumer = ClientConfig::new()
+/// The one client setting changed for the "fast" raw read.
+const FAST_FETCH: &[(&str, &str)] = &[("fetch.wait.max.ms", "10")];
+
+/// Reads partition 0 from the beginning to the high watermark with the restore's
+/// client settings (plus `extra`), touching every key and payload byte and handing
+/// each record to `sink`.
+fn raw_read(
+    config: &RuntimeConfig,
+    topic: &str,
+    extra: &[(&str, &str)],
+    mut sink: impl FnMut(&[u8], &[u8]),
+) -> anyhow::Result<RawRead> {
+    let mut client = ClientConfig::new();
+    client
         .set("bootstrap.servers", &config.bootstrap_servers)
         .set("group.id", format!("{}-raw", config.group_id))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()
-        .context("creating raw consumer")?;
+        .set("enable.partition.eof", "false");
+    for (key, value) in extra {
+        client.set(*key, *value);
+    }
+    let consumer: BaseConsumer = client.create().context("creating raw consumer")?;
     let (low, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(10))?;
     let mut read = RawRead {
         records: 0,
@@ -291,12 +355,17 @@ fn raw_read(config: &RuntimeConfig, topic: &str) -> anyhow::Result<RawRead> {
             continue;
         };
         let msg = result.context("raw read")?;
-        for part in [msg.key(), msg.payload()].into_iter().flatten() {
+        let (key, payload) = (
+            msg.key().unwrap_or_default(),
+            msg.payload().unwrap_or_default(),
+        );
+        for part in [key, payload] {
             read.bytes += part.len() as u64;
             read.checksum = part
                 .iter()
                 .fold(read.checksum, |a, b| a.wrapping_add(u64::from(*b)));
         }
+        sink(key, payload);
         read.records += 1;
         if msg.offset() + 1 >= high {
             return Ok(read);
@@ -304,7 +373,68 @@ fn raw_read(config: &RuntimeConfig, topic: &str) -> anyhow::Result<RawRead> {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// What the restore does per record, without Kafka: key to `String`, JSON to
+/// `OrderState`, insert.
+fn decode_in_memory(records: &[(Vec<u8>, Vec<u8>)]) -> anyhow::Result<HashMap<String, OrderState>> {
+    let mut states = HashMap::new();
+    for (key, payload) in records {
+        let state: OrderState = serde_json::from_slice(payload)?;
+        states.insert(String::from_utf8_lossy(key).into_owned(), state);
+    }
+    Ok(states)
+}
+
+/// Wall and CPU (user + system, all threads) seconds of each timed run.
+#[derive(Default)]
+struct Samples {
+    walls: Vec<f64>,
+    cpus: Vec<f64>,
+}
+
+impl Samples {
+    fn push(&mut self, (wall, cpu): (f64, f64)) {
+        self.walls.push(wall);
+        self.cpus.push(cpu);
+    }
+
+    fn last(&self) -> String {
+        match (self.walls.last(), self.cpus.last()) {
+            (Some(w), Some(c)) => format!("{w:.3}s (cpu {c:.3}s)"),
+            _ => "-".into(),
+        }
+    }
+
+    fn wall(&self) -> f64 {
+        median(&self.walls)
+    }
+
+    fn cpu(&self) -> f64 {
+        median(&self.cpus)
+    }
+}
+
+/// Runs `f`, returning its result with its wall and process CPU seconds.
+fn timed<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, (f64, f64))> {
+    let (cpu0, t) = (cpu_seconds(), Instant::now());
+    let out = f()?;
+    let wall = t.elapsed().as_secs_f64();
+    Ok((out, (wall, cpu_seconds() - cpu0)))
+}
+
+/// User + system CPU time of this process so far (every thread, librdkafka's too).
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage; getrusage fills it.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut values = values.to_vec();
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     if values.len() % 2 == 1 {

@@ -26,6 +26,7 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
             .map_err(|e| ConfigError::invalid("WISMO_MAPPINGS_DIR", e.to_string()))?,
     };
     let d = TrackerConfig::default();
+    let policy = crate::policy::policy_from_env(env)?;
     Ok(TrackerConfig {
         mapper,
         coalesce_window: env.duration("WISMO_COALESCE_WINDOW", d.coalesce_window)?,
@@ -37,9 +38,9 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
             10_000,
         )? as usize,
         retention: env.duration("WISMO_ORDER_RETENTION", d.retention)?,
-        delay: crate::policy::policy_from_env(env)?.delay,
-        notifications: d.notifications.clone(),
-        reviews: d.reviews.clone(),
+        delay: policy.delay,
+        notifications: policy.notifications,
+        reviews: policy.reviews,
     })
 }
 

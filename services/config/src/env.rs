@@ -74,6 +74,11 @@ impl Env {
         }
     }
 
+    /// Sets `key`, as a command-line flag overriding the environment would.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.values.insert(key.to_string(), value.into());
+    }
+
     pub fn string(&self, key: &str, default: &str) -> String {
         self.values
             .get(key)

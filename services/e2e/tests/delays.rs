@@ -140,6 +140,8 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
         ("WISMO_KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "1000"),
     ];
     let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    // Apologies leave through the dispatcher; time to detect is measured there.
+    let dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
     let mut tracker = Service::start("order-tracker", &bootstrap, &env)?;
 
     // Phase 1: six orders; three are picked up, three never are.
@@ -179,7 +181,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     }
 
     // Phase 2, while the tracker is up: detection lag is measured on these.
-    let before = buckets(&tracker.metrics(), "wismo_detection_lag_seconds");
+    let before = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
     let t2 = now_ms();
     let mut lines = Vec::new();
     for n in 1..=8 {
@@ -211,7 +213,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
         &["read", "delay-apology-commands", "--idle-secs", "2"],
     )?);
     let horizon_end = now_ms();
-    let after = buckets(&tracker.metrics(), "wismo_detection_lag_seconds");
+    let after = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
 
     // Replay over exactly what was published, with the records' own timestamps.
     let mut replay_input = String::new();

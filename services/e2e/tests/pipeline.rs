@@ -14,8 +14,22 @@ fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sample/events.jsonl")
 }
 
+fn policy() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/sample/policy.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn start(name: &str, bootstrap: &str) -> anyhow::Result<Service> {
-    Service::start(name, bootstrap, &[("WISMO_COALESCE_WINDOW", "1s")])
+    Service::start(
+        name,
+        bootstrap,
+        &[
+            ("WISMO_COALESCE_WINDOW", "1s"),
+            ("WISMO_POLICY_FILE", &policy()),
+        ],
+    )
 }
 
 fn summary(cmds: &[Value]) -> BTreeSet<String> {
@@ -38,6 +52,7 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
     let bootstrap = broker.bootstrap();
     wismoctl(&bootstrap, &["create-topics", "--partitions", "3"])?;
     let matcher = start("scan-matcher", &bootstrap)?;
+    let _dispatcher = start("dispatcher", &bootstrap)?;
     let mut tracker = start("order-tracker", &bootstrap)?;
 
     let sample = sample();
@@ -100,7 +115,11 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
 
     // `replay` over the same file decides the same commands, ids included.
     let text = std::fs::read_to_string(sample)?;
-    let env = wismo_config::Env::from_pairs([("WISMO_COALESCE_WINDOW", "1s")]);
+    let policy = policy();
+    let env = wismo_config::Env::from_pairs([
+        ("WISMO_COALESCE_WINDOW", "1s"),
+        ("WISMO_POLICY_FILE", policy.as_str()),
+    ]);
     let replayed = replay::replay_file(
         &text,
         wismo_config::matcher_config(&env)?,

@@ -18,11 +18,17 @@ struct Args {
     /// How far past the last event to run the clock, firing timers (e.g. 30s, 4d).
     #[arg(long, default_value = "1h")]
     horizon: String,
+    /// A policy file to dry-run (overrides WISMO_POLICY_FILE).
+    #[arg(long)]
+    policy: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let env = Env::from_process()?;
+    let mut env = Env::from_process()?;
+    if let Some(policy) = &args.policy {
+        env.set("WISMO_POLICY_FILE", policy);
+    }
     let horizon = Env::from_pairs([("--horizon", args.horizon.as_str())])
         .duration("--horizon", chrono::Duration::zero())?;
     let text = if args.file == "-" {

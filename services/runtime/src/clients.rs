@@ -62,12 +62,11 @@ pub(crate) fn check_partitions(
     consumer: &StreamConsumer<RebalanceContext>,
     inputs: &[String],
     config: &RuntimeConfig,
+    stateful: bool,
 ) -> anyhow::Result<()> {
     let mut counts = Vec::new();
-    for topic in inputs
-        .iter()
-        .chain(std::iter::once(&config.changelog_topic))
-    {
+    let changelog = stateful.then_some(&config.changelog_topic);
+    for topic in inputs.iter().chain(changelog) {
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(15))
             .with_context(|| format!("reading metadata of topic {topic}"))?;

@@ -50,7 +50,7 @@ pub async fn run<P: Processor>(
     let consumer = consumer(&config, rebalances.clone())?;
     let producer = producer(&config)?;
     let topics = processor.input_topics();
-    check_partitions(&consumer, &topics, &config)?;
+    check_partitions(&consumer, &topics, &config, processor.stateful())?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topic_refs)
@@ -205,9 +205,13 @@ impl<P: Processor> Engine<P> {
     fn restore(&mut self, partition: i32) -> anyhow::Result<()> {
         self.health.restoring.store(true, Ordering::Relaxed);
         let config = &self.config;
-        let states = tokio::task::block_in_place(|| {
-            restore::restore_partition::<P::State>(config, partition)
-        });
+        let states = if self.processor.stateful() {
+            tokio::task::block_in_place(|| {
+                restore::restore_partition::<P::State>(config, partition)
+            })
+        } else {
+            Ok(Default::default())
+        };
         self.health.restoring.store(false, Ordering::Relaxed);
         let mut store = PartitionStore::default();
         for (key, state) in states? {
@@ -434,8 +438,12 @@ impl<P: Processor> Engine<P> {
             .observe(started.elapsed().as_secs_f64());
 
         let started = Instant::now();
-        let entries: Vec<(i32, String, Option<Vec<u8>>)> = out
-            .dirty
+        let dirty = if self.processor.stateful() {
+            out.dirty
+        } else {
+            BTreeSet::new()
+        };
+        let entries: Vec<(i32, String, Option<Vec<u8>>)> = dirty
             .into_iter()
             .map(|(p, key)| {
                 let bytes = self

@@ -154,6 +154,12 @@ pub trait Processor: Send + 'static {
 
     fn on_timer(&mut self, key: &str, state: Self::State, now: Timestamp) -> Step<Self::State>;
 
+    /// Whether the processor keeps per-key state. A stateless one has no changelog
+    /// to write or restore.
+    fn stateful(&self) -> bool {
+        true
+    }
+
     /// When [`Processor::on_timer`] must next run for this state.
     fn next_deadline(&self, state: &Self::State) -> Option<Timestamp>;
 }

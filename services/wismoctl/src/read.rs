@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use wismo_codec::{subjects, Codec, DeadLetter};
 use wismo_config::Topics;
 use wismo_core::model::{
-    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, RoutedScan,
-    ShipmentRegistered,
+    CarrierScan, DelayApologyCommand, NotificationCommand, OrderEvent, ReviewRequestCommand,
+    RoutedScan, ShipmentRegistered,
 };
 
 #[derive(clap::Args)]
@@ -83,6 +83,10 @@ fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
         codec
             .decode::<NotificationCommand>(subjects::NOTIFICATION_COMMAND, payload)
             .and_then(|v| codec.encode_json(subjects::NOTIFICATION_COMMAND, &v))
+    } else if topic == topics.review_requests {
+        codec
+            .decode::<ReviewRequestCommand>(subjects::REVIEW_REQUEST_COMMAND, payload)
+            .and_then(|v| codec.encode_json(subjects::REVIEW_REQUEST_COMMAND, &v))
     } else if topic == topics.delay_apologies {
         codec
             .decode::<DelayApologyCommand>(subjects::DELAY_APOLOGY_COMMAND, payload)

@@ -33,31 +33,62 @@ impl QuietHours {
         }
     }
 
-    /// `t` itself when it is allowed, else the first allowed instant after it: the
-    /// end of the quiet period in local time (DST-correct; if that local time does
-    /// not exist that day, the first instant after the gap).
+    /// `t` itself when it is allowed, else the first allowed instant after it (to
+    /// the minute): normally the local end of the quiet period, DST-correct.
     pub fn next_allowed(&self, t: Timestamp, tz: Tz) -> Timestamp {
         if !self.is_quiet(t, tz) {
             return t;
         }
+        let end = self.end_after(t, tz);
+        if t.with_timezone(&tz).offset() == end.with_timezone(&tz).offset() {
+            return end;
+        }
+        // A DST change lies in between and may reopen the window earlier (a
+        // fall-back hour before the quiet start): find the first allowed minute.
+        let next_minute = (t.timestamp_millis().div_euclid(60_000) + 1) * 60_000;
+        let mut x = chrono::DateTime::from_timestamp_millis(next_minute).unwrap_or(end);
+        while x < end {
+            if !self.is_quiet(x, tz) {
+                return x;
+            }
+            x += Duration::minutes(1);
+        }
+        end
+    }
+
+    /// The first instant at or after `t` where the local clock reads `end` and the
+    /// window is open; skips a day whose `end` falls in a DST gap that is still quiet.
+    fn end_after(&self, t: Timestamp, tz: Tz) -> Timestamp {
         let local = t.with_timezone(&tz);
-        // The quiet period ends today (after midnight) or tomorrow (before midnight).
-        let end_date = if local.time() < self.end {
+        let first = if local.time() < self.end {
             local.date_naive()
         } else {
             local.date_naive() + Duration::days(1)
         };
-        let naive_end = end_date.and_time(self.end);
-        match tz.from_local_datetime(&naive_end) {
-            chrono::LocalResult::Single(x) => x.with_timezone(&chrono::Utc),
-            chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&chrono::Utc),
-            chrono::LocalResult::None => {
-                // Inside a DST gap: step forward minute by minute to the first real instant.
-                (1..=180)
-                    .map(|m| naive_end + Duration::minutes(m))
-                    .find_map(|n| tz.from_local_datetime(&n).earliest())
-                    .map_or(t + Duration::hours(1), |x| x.with_timezone(&chrono::Utc))
+        for days in 0..4 {
+            let naive = (first + Duration::days(days)).and_time(self.end);
+            let at = match tz.from_local_datetime(&naive) {
+                chrono::LocalResult::Single(x) => Some(x),
+                // A repeated hour: the pass that is not before `t`.
+                chrono::LocalResult::Ambiguous(a, b) => {
+                    Some(if a.with_timezone(&chrono::Utc) >= t {
+                        a
+                    } else {
+                        b
+                    })
+                }
+                // Inside a DST gap: the first real instant after it.
+                chrono::LocalResult::None => (1..=180)
+                    .map(|m| naive + Duration::minutes(m))
+                    .find_map(|n| tz.from_local_datetime(&n).earliest()),
+            };
+            if let Some(at) = at.map(|x| x.with_timezone(&chrono::Utc)) {
+                if at >= t && !self.is_quiet(at, tz) {
+                    return at;
+                }
             }
         }
+        // Only zones that skipped whole days get here.
+        t + Duration::days(1)
     }
 }

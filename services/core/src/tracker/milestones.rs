@@ -143,6 +143,7 @@ fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static s
     }
 }
 
+#[allow(clippy::too_many_arguments)] // each is one field of the command
 fn command(
     policy: &NotificationPolicy,
     order: &OrderState,

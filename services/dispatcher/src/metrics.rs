@@ -1,0 +1,43 @@
+//! What the dispatcher let through and what it held back.
+
+use prometheus::{
+    register_int_counter, register_int_counter_vec, register_int_gauge, IntCounter, IntCounterVec,
+    IntGauge,
+};
+use std::sync::OnceLock;
+
+pub struct DispatcherMetrics {
+    pub dispatched: IntCounterVec,
+    pub capped: IntCounterVec,
+    pub tracked_recipients: IntGauge,
+    pub egress_waits: IntCounter,
+}
+
+pub fn get() -> &'static DispatcherMetrics {
+    static M: OnceLock<DispatcherMetrics> = OnceLock::new();
+    const E: &str = "metric names are unique";
+    M.get_or_init(|| DispatcherMetrics {
+        dispatched: register_int_counter_vec!(
+            "wismo_commands_dispatched_total",
+            "Commands sent on to their topic, by kind.",
+            &["kind"]
+        )
+        .expect(E),
+        capped: register_int_counter_vec!(
+            "wismo_commands_capped_total",
+            "Commands dropped by the per-recipient cap, by kind.",
+            &["kind"]
+        )
+        .expect(E),
+        tracked_recipients: register_int_gauge!(
+            "wismo_cap_tracked_recipients",
+            "Recipients the per-recipient cap currently remembers."
+        )
+        .expect(E),
+        egress_waits: register_int_counter!(
+            "wismo_egress_waits_total",
+            "Times the global egress rate made the dispatcher wait."
+        )
+        .expect(E),
+    })
+}
