@@ -101,3 +101,65 @@ proptest! {
         prop_assert!(missing.is_empty() && extra.is_empty(), "missing {:?} extra {:?}", missing, extra);
     }
 }
+
+const ZONES: [&str; 5] = [
+    "America/Chicago",
+    "Europe/Berlin",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Australia/Sydney",
+];
+
+fn with_timezone(input: PipelineInput, tz: &str) -> PipelineInput {
+    match input {
+        PipelineInput::Order(mut e) => {
+            if let Some(p) = e.placed.as_mut() {
+                p.customer.timezone = tz.into();
+            }
+            PipelineInput::Order(e)
+        }
+        other => other,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the order, timing and duplication of arrivals, no command of any
+    /// kind is due inside its recipient's quiet hours.
+    #[test]
+    fn no_send_at_inside_quiet_hours(zones in proptest::collection::vec(0..ZONES.len(), 2),
+                                     arrivals in proptest::collection::vec(0..(7 * 24 * 60i64), 15),
+                                     dups in proptest::collection::vec((0..15usize, 0..(7 * 24 * 60i64)), 0..8)) {
+        let tz_of = |order: &str| ZONES[zones[usize::from(order == "o2")]];
+        let all = events();
+        let mut inputs: Vec<(i64, PipelineInput)> = all
+            .iter()
+            .zip(&arrivals)
+            .map(|(e, at)| (*at, e.clone()))
+            .chain(dups.iter().map(|(i, at)| (*at, all[*i].clone())))
+            .map(|(at, e)| {
+                let order = match &e {
+                    PipelineInput::Order(o) => o.order_id.clone(),
+                    PipelineInput::Scan(_) => String::new(),
+                };
+                (at, if order.is_empty() { e } else { with_timezone(e, tz_of(&order)) })
+            })
+            .collect();
+        inputs.sort_by_key(|(at, _)| *at);
+        let quiet = wismo_core::policy::QuietHours::default();
+        let mut checked = 0;
+        for e in run(&inputs) {
+            let (customer, send_at) = match &e {
+                Emitted::Notification(c) => (c.customer_id.clone(), c.send_at),
+                Emitted::DelayApology(a) => (a.customer_id.clone(), a.send_at),
+                Emitted::ReviewRequest(r) => (r.customer_id.clone(), r.send_at),
+                _ => continue,
+            };
+            let tz: chrono_tz::Tz = tz_of(customer.trim_start_matches("cust-")).parse().unwrap();
+            prop_assert!(!quiet.is_quiet(send_at, tz), "{:?} at {} in {}", e, send_at.with_timezone(&tz), tz);
+            checked += 1;
+        }
+        prop_assert!(checked >= 3, "only {} commands checked", checked);
+    }
+}

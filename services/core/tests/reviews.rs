@@ -1,0 +1,418 @@
+//! Scenario tests for review timing and the notification policy, on a virtual clock.
+
+mod common;
+
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use common::*;
+use wismo_core::matcher::MatcherConfig;
+use wismo_core::model::{ChannelKind, OrderEvent, ReturnRequested, ReviewBasis, Timestamp};
+use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
+use wismo_core::policy::{NotificationPolicy, QuietHours, ReviewPolicy};
+use wismo_core::tracker::TrackerConfig;
+
+fn utc(m: u32, d: u32, h: u32, min: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap()
+}
+
+fn reviews_policy() -> ReviewPolicy {
+    ReviewPolicy {
+        delay_by_category: [
+            ("apparel".to_string(), Duration::days(5)),
+            ("electronics".to_string(), Duration::days(14)),
+        ]
+        .into_iter()
+        .collect(),
+        ..ReviewPolicy::default()
+    }
+}
+
+/// An order placed at `at` (UTC) by a customer in `tz`, with one item of `category`.
+fn order(
+    id: &str,
+    at: Timestamp,
+    tz: &str,
+    category: &str,
+    channels: Vec<wismo_core::model::ContactChannel>,
+) -> PipelineInput {
+    let PipelineInput::Order(mut e) = placed_with(id, 0, channels) else {
+        unreachable!()
+    };
+    e.occurred_at = at;
+    if let Some(p) = e.placed.as_mut() {
+        p.customer.timezone = tz.into();
+        p.items[0].category = category.into();
+        p.promised_delivery_date = None;
+    }
+    PipelineInput::Order(e)
+}
+
+fn ship(id: &str, tracking: &str, at: Timestamp) -> PipelineInput {
+    let PipelineInput::Order(mut e) = shipment(id, &format!("{id}-s"), tracking, "generic", 0)
+    else {
+        unreachable!()
+    };
+    e.occurred_at = at;
+    PipelineInput::Order(e)
+}
+
+fn event_scan(id: &str, tracking: &str, code: &str, at: Timestamp) -> PipelineInput {
+    let PipelineInput::Scan(mut s) = scan(id, tracking, "generic", code, 0) else {
+        unreachable!()
+    };
+    s.occurred_at = at;
+    PipelineInput::Scan(s)
+}
+
+fn return_requested(id: &str, at: Timestamp) -> PipelineInput {
+    PipelineInput::Order(OrderEvent {
+        event_id: format!("{id}-return"),
+        order_id: id.into(),
+        occurred_at: at,
+        placed: None,
+        shipment_created: None,
+        cancelled: None,
+        return_requested: Some(ReturnRequested {
+            reason: None,
+            skus: vec![],
+        }),
+    })
+}
+
+fn email_with_marketing() -> Vec<wismo_core::model::ContactChannel> {
+    vec![channel(ChannelKind::Email, true, true)]
+}
+
+fn run_at(
+    inputs: Vec<(Timestamp, PipelineInput)>,
+    notifications: NotificationPolicy,
+    until: Timestamp,
+) -> Vec<Emitted> {
+    let tracker = TrackerConfig {
+        reviews: reviews_policy(),
+        notifications,
+        ..TrackerConfig::default()
+    };
+    let mut p = Pipeline::new(
+        MatcherConfig::default(),
+        tracker,
+        inputs[0].0 - Duration::hours(1),
+    );
+    for (at, input) in inputs {
+        p.feed(at, input, origin());
+    }
+    p.advance_to(until);
+    p.drain()
+}
+
+fn never_quiet() -> NotificationPolicy {
+    let midnight = NaiveTime::from_hms_opt(0, 0, 0).unwrap();
+    NotificationPolicy {
+        quiet_hours: QuietHours {
+            start: midnight,
+            end: midnight,
+        },
+        ..NotificationPolicy::default()
+    }
+}
+
+fn reviews(out: &[Emitted]) -> Vec<&wismo_core::model::ReviewRequestCommand> {
+    out.iter()
+        .filter_map(|e| {
+            if let Emitted::ReviewRequest(r) = e {
+                Some(r)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Placed, shipped and delivered (in `tz`), then the clock runs to `until`.
+fn delivered_order(
+    id: &str,
+    tz: &str,
+    category: &str,
+    delivered: Timestamp,
+    policy: NotificationPolicy,
+    until: Timestamp,
+) -> Vec<Emitted> {
+    let tracking = format!("T-{id}");
+    let start = delivered - Duration::days(3);
+    run_at(
+        vec![
+            (
+                start,
+                order(id, start, tz, category, email_with_marketing()),
+            ),
+            (
+                start + Duration::hours(1),
+                ship(id, &tracking, start + Duration::hours(1)),
+            ),
+            (
+                start + Duration::hours(2),
+                event_scan("p", &tracking, "picked_up", start + Duration::hours(2)),
+            ),
+            (
+                delivered,
+                event_scan("d", &tracking, "delivered", delivered),
+            ),
+        ],
+        policy,
+        until,
+    )
+}
+
+#[test]
+fn review_at_delivered_plus_the_category_delay() {
+    let delivered = utc(3, 5, 15, 0);
+    let apparel = delivered_order(
+        "o1",
+        "America/Chicago",
+        "apparel",
+        delivered,
+        never_quiet(),
+        utc(3, 30, 0, 0),
+    );
+    let r = reviews(&apparel);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].send_at, delivered + Duration::days(5));
+    assert_eq!(r[0].basis, ReviewBasis::Delivered);
+    assert_eq!(r[0].delivered_at, Some(delivered));
+    assert_eq!(r[0].categories, vec!["apparel".to_string()]);
+    assert_eq!(r[0].template_key, "review_request");
+
+    let electronics = delivered_order(
+        "o2",
+        "America/Chicago",
+        "electronics",
+        delivered,
+        never_quiet(),
+        utc(3, 30, 0, 0),
+    );
+    assert_eq!(
+        reviews(&electronics)[0].send_at,
+        delivered + Duration::days(14)
+    );
+}
+
+#[test]
+fn a_send_time_at_night_moves_to_the_next_local_morning() {
+    // Delivered 22:30 Chicago on 2 March (UTC-6); five days later is still 22:30,
+    // inside quiet hours: the next morning at 08:00 Chicago, after the DST change
+    // of 8 March (UTC-5).
+    let delivered = utc(3, 3, 4, 30);
+    let out = delivered_order(
+        "o1",
+        "America/Chicago",
+        "apparel",
+        delivered,
+        NotificationPolicy::default(),
+        utc(3, 30, 0, 0),
+    );
+    let r = reviews(&out);
+    assert_eq!(r[0].send_at, utc(3, 8, 13, 0));
+    // Far from UTC: Kiritimati (UTC+14), delivered 23:00 local on 2 March.
+    let delivered = utc(3, 2, 9, 0);
+    let out = delivered_order(
+        "o2",
+        "Pacific/Kiritimati",
+        "apparel",
+        delivered,
+        NotificationPolicy::default(),
+        utc(3, 30, 0, 0),
+    );
+    // Five days later 23:00 local is quiet; 08:00 local on 8 March = 18:00 UTC on the 7th.
+    assert_eq!(reviews(&out)[0].send_at, utc(3, 7, 18, 0));
+    // Every other command of that order respects quiet hours too.
+    for e in &out {
+        if let Emitted::Notification(n) = e {
+            assert!(
+                !QuietHours::default().is_quiet(n.send_at, "Pacific/Kiritimati".parse().unwrap()),
+                "{n:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_marketing_consent_no_review_request() {
+    let start = utc(3, 2, 15, 0);
+    let out = run_at(
+        vec![
+            (
+                start,
+                order(
+                    "o1",
+                    start,
+                    "America/Chicago",
+                    "apparel",
+                    vec![channel(ChannelKind::Email, true, false)],
+                ),
+            ),
+            (start, ship("o1", "T1", start)),
+            (
+                start + Duration::hours(5),
+                event_scan("d", "T1", "delivered", start + Duration::hours(5)),
+            ),
+        ],
+        never_quiet(),
+        utc(4, 30, 0, 0),
+    );
+    assert!(reviews(&out).is_empty());
+    assert!(out.iter().any(|e| matches!(e, Emitted::Notification(n) if n.milestone == wismo_core::model::Milestone::Delivered)));
+}
+
+#[test]
+fn a_return_requested_before_send_at_cancels_it() {
+    let start = utc(3, 2, 15, 0);
+    let delivered = start + Duration::hours(5);
+    let out = run_at(
+        vec![
+            (
+                start,
+                order(
+                    "o1",
+                    start,
+                    "America/Chicago",
+                    "apparel",
+                    email_with_marketing(),
+                ),
+            ),
+            (start, ship("o1", "T1", start)),
+            (delivered, event_scan("d", "T1", "delivered", delivered)),
+            (
+                delivered + Duration::days(2),
+                return_requested("o1", delivered + Duration::days(2)),
+            ),
+        ],
+        never_quiet(),
+        utc(4, 30, 0, 0),
+    );
+    assert!(reviews(&out).is_empty());
+}
+
+#[test]
+fn delivery_never_confirmed_falls_back_to_fulfilment() {
+    let start = utc(3, 2, 15, 0);
+    let out = run_at(
+        vec![
+            (
+                start,
+                order(
+                    "o1",
+                    start,
+                    "America/Chicago",
+                    "apparel",
+                    email_with_marketing(),
+                ),
+            ),
+            (
+                start + Duration::hours(1),
+                ship("o1", "T1", start + Duration::hours(1)),
+            ),
+            (
+                start + Duration::hours(2),
+                event_scan("p", "T1", "picked_up", start + Duration::hours(2)),
+            ),
+        ],
+        never_quiet(),
+        utc(4, 30, 0, 0),
+    );
+    let r = reviews(&out);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].basis, ReviewBasis::FulfilledFallback);
+    // Created + 21 days; the parcel went silent, so the order was late: + 3 days.
+    let late = out
+        .iter()
+        .any(|e| matches!(e, Emitted::DelayApology(a) if a.incident_id.contains("delay")));
+    let expected = start
+        + Duration::hours(1)
+        + Duration::days(21)
+        + if late {
+            Duration::days(3)
+        } else {
+            Duration::zero()
+        };
+    assert_eq!(r[0].send_at, expected);
+}
+
+#[test]
+fn an_unresolved_exception_holds_the_review_until_it_is_resolved() {
+    let start = utc(3, 2, 15, 0);
+    let out = run_at(
+        vec![
+            (
+                start,
+                order(
+                    "o1",
+                    start,
+                    "America/Chicago",
+                    "apparel",
+                    email_with_marketing(),
+                ),
+            ),
+            (start, ship("o1", "T1", start)),
+            (start + Duration::hours(1), ship("o1", "T2", start)),
+            (
+                start + Duration::hours(5),
+                event_scan("d", "T1", "delivered", start + Duration::hours(5)),
+            ),
+            (
+                start + Duration::hours(6),
+                event_scan("x", "T2", "damaged", start + Duration::hours(6)),
+            ),
+        ],
+        never_quiet(),
+        utc(5, 30, 0, 0),
+    );
+    assert!(reviews(&out).is_empty());
+}
+
+#[test]
+fn a_storm_is_capped_per_recipient() {
+    // One customer, fifty parcels, each with a carrier exception they must act on.
+    let start = utc(3, 2, 15, 0);
+    let mut inputs = vec![(
+        start,
+        order(
+            "o1",
+            start,
+            "America/Chicago",
+            "apparel",
+            email_with_marketing(),
+        ),
+    )];
+    for n in 0..50 {
+        let tracking = format!("T{n}");
+        inputs.push((start, ship("o1", &tracking, start)));
+        inputs.push((
+            start + Duration::hours(1),
+            event_scan(
+                &format!("x{n}"),
+                &tracking,
+                "address_issue",
+                start + Duration::hours(1),
+            ),
+        ));
+    }
+    let out = run_at(inputs, never_quiet(), start + Duration::hours(2));
+    let sent = out
+        .iter()
+        .filter(|e| matches!(e, Emitted::Notification(_)))
+        .count();
+    let capped = out
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Emitted::Capped {
+                    kind: "notification",
+                    ..
+                }
+            )
+        })
+        .count();
+    // Five an hour, refilled by the time of the storm: the confirmation an hour
+    // earlier, then five of the fifty exceptions; the other 45 are capped.
+    assert_eq!((sent, capped), (6, 45));
+}
