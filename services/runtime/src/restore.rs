@@ -35,13 +35,25 @@ pub fn restore_partition<S: DeserializeOwned>(
     consumer.assign(&tpl)?;
 
     let mut skipped = 0u64;
+    let mut reached_high = false;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         anyhow::ensure!(
             Instant::now() < deadline,
             "restore of {topic}/{partition} did not reach offset {high} within 10 minutes"
         );
-        let Some(result) = consumer.poll(Duration::from_millis(200)) else {
+        // Past the reported high watermark, keep reading until the partition is
+        // quiet: a broker may report the end of a batch short (Tansu 0.6 reports
+        // the last batch's first offset + 1), and a short read restores stale state.
+        let wait = if reached_high {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_millis(500)
+        };
+        let Some(result) = consumer.poll(wait) else {
+            if reached_high {
+                break;
+            }
             continue;
         };
         let msg = result.with_context(|| format!("reading changelog {topic}/{partition}"))?;
@@ -62,9 +74,7 @@ pub fn restore_partition<S: DeserializeOwned>(
                 },
             }
         }
-        if msg.offset() + 1 >= high {
-            break;
-        }
+        reached_high |= msg.offset() + 1 >= high;
     }
     let m = crate::metrics::runtime();
     m.restore_seconds.observe(started.elapsed().as_secs_f64());

@@ -121,6 +121,10 @@ fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
         codec
             .decode::<ShipmentRegistered>(subjects::SHIPMENT_REGISTERED, payload)
             .and_then(|v| codec.encode_json(subjects::SHIPMENT_REGISTERED, &v))
+    } else if topic == topics.tracker_changelog || topic == topics.matcher_changelog {
+        // State is stored as JSON: an order's (or tracking number's) current state.
+        return serde_json::from_slice(payload)
+            .unwrap_or_else(|e| json!({ "decode_error": e.to_string() }));
     } else {
         return json!({ "undecoded_bytes": payload.len() });
     };

@@ -1,0 +1,243 @@
+//! Notification policy end to end: all three command topics, the per-recipient cap
+//! visible in the dispatcher's metrics, review requests on their durable timer, and
+//! a restart of the order-tracker and the dispatcher that repeats no command.
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
+
+/// Never quiet and short review delays, so the test runs at any hour in seconds.
+const POLICY: &str = r#"
+[notifications]
+quiet_hours = { start = "00:00", end = "00:00" }
+per_recipient_max = 3
+per_recipient_period = "1h"
+
+[reviews]
+default_delay = "3s"
+late_extra = "2s"
+fallback_after_fulfilled = "1h"
+"#;
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn order(id: &str, customer: &str, promised_days_from_now: i64, at: i64) -> Value {
+    let today = (at / 86_400_000) as i32;
+    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
+        "event_id": format!("{id}-placed"), "order_id": id, "occurred_at": at,
+        "placed": {"customer": {"customer_id": customer, "locale": "en-US", "timezone": "UTC",
+                   "channels": [{"kind": "EMAIL", "transactional_consent": true, "marketing_consent": true}]},
+                   "items": [{"sku": "sku-1", "category": "home", "quantity": 1}],
+                   "promised_delivery_date": today + promised_days_from_now as i32, "destination_country": "US"},
+        "shipment_created": null, "cancelled": null, "return_requested": null}})
+}
+
+fn shipment(id: &str, at: i64) -> Value {
+    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
+        "event_id": format!("{id}-s1"), "order_id": id, "occurred_at": at, "placed": null,
+        "shipment_created": {"shipment_id": format!("{id}-s1"), "tracking_number": format!("TRK-{id}"), "carrier": "generic",
+                             "service_level": null, "origin_country": "US", "skus": ["sku-1"]},
+        "cancelled": null, "return_requested": null}})
+}
+
+fn scan(id: &str, n: u32, code: &str, at: i64) -> Value {
+    let tracking = format!("TRK-{id}");
+    json!({"topic": "carrier-scans", "key": tracking, "timestamp": at, "value": {
+        "scan_id": format!("{id}-scan-{n}"), "tracking_number": tracking, "carrier": "generic", "raw_status": code,
+        "raw_status_detail": null, "description": null, "occurred_at": at, "location": null, "carrier_edd": null, "order_id": null}})
+}
+
+fn publish(bootstrap: &str, lines: &[Value]) -> anyhow::Result<()> {
+    let path = std::env::temp_dir().join(unique_name("wismo-policy-events") + ".jsonl");
+    std::fs::write(
+        &path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )?;
+    wismoctl(
+        bootstrap,
+        &[
+            "publish",
+            path.to_str().context("path")?,
+            "--wave-gap",
+            "0s",
+        ],
+    )?;
+    Ok(())
+}
+
+fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {
+    Ok(values(&wismoctl(
+        bootstrap,
+        &["read", topic, "--idle-secs", "2"],
+    )?))
+}
+
+#[test]
+fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
+    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
+    std::fs::write(&policy, POLICY)?;
+    let policy = policy.to_str().context("policy path")?.to_string();
+    let env = [
+        ("WISMO_POLICY_FILE", policy.as_str()),
+        ("WISMO_COALESCE_WINDOW", "1s"),
+    ];
+    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    let mut tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    let mut dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+
+    // r-1 is delivered (a review follows), r-2 missed yesterday's promise (an
+    // apology), and one customer's six orders make a storm the cap must stop.
+    let t = now_ms();
+    let mut lines = vec![
+        order("r-1", "c-r1", 2, t),
+        shipment("r-1", t),
+        scan("r-1", 1, "picked_up", t),
+        scan("r-1", 2, "delivered", t + 1),
+    ];
+    lines.extend([
+        order("r-2", "c-r2", -1, t),
+        shipment("r-2", t),
+        scan("r-2", 1, "picked_up", t),
+    ]);
+    for n in 1..=6 {
+        lines.push(order(&format!("s-{n}"), "c-storm", 5, t));
+    }
+    publish(&bootstrap, &lines)?;
+
+    let until = Instant::now() + Duration::from_secs(60);
+    while read(&bootstrap, "review-request-commands")?.is_empty() {
+        anyhow::ensure!(
+            Instant::now() < until,
+            "no review request: {}",
+            tracker.process.log_tail(30)
+        );
+    }
+    let m = dispatcher.metrics();
+    assert_eq!(
+        metric(&m, "wismo_commands_capped_total{kind=\"notification\"}"),
+        Some(3.0),
+        "{m}"
+    );
+
+    // Restart both, cleanly, and carry on: r-3 is delivered after the restart.
+    assert!(tracker.process.terminate()?.success());
+    if std::env::var("WISMO_E2E_DEBUG").is_ok() {
+        for line in wismoctl(
+            &bootstrap,
+            &["read", "wismo-order-tracker-changelog", "--idle-secs", "2"],
+        )?
+        .lines()
+        {
+            let v: Value = serde_json::from_str(line)?;
+            if v["key"] == "r-2" {
+                eprintln!(
+                    "CHANGELOG {} {} sent={} pending={}",
+                    v["partition"],
+                    v["offset"],
+                    v["value"]["shipments"]["TRK-r-2"]["milestones_sent"],
+                    v["value"]["shipments"]["TRK-r-2"]["pending"]
+                );
+            }
+        }
+    }
+    assert!(dispatcher.process.terminate()?.success());
+    tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    let t = now_ms();
+    publish(
+        &bootstrap,
+        &[
+            order("r-3", "c-r3", 2, t),
+            shipment("r-3", t),
+            scan("r-3", 1, "delivered", t),
+        ],
+    )?;
+    let until = Instant::now() + Duration::from_secs(60);
+    while read(&bootstrap, "review-request-commands")?.len() < 2 {
+        anyhow::ensure!(
+            Instant::now() < until,
+            "no review after the restart: {}",
+            tracker.process.log_tail(30)
+        );
+    }
+    std::thread::sleep(Duration::from_secs(3));
+
+    let notifications = read(&bootstrap, "notification-commands")?;
+    let apologies = read(&bootstrap, "delay-apology-commands")?;
+    let reviews = read(&bootstrap, "review-request-commands")?;
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for c in notifications.iter().chain(&apologies).chain(&reviews) {
+        *seen
+            .entry(c["command_id"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    let detail: Vec<&Value> = notifications
+        .iter()
+        .chain(&apologies)
+        .chain(&reviews)
+        .filter(|c| {
+            repeated
+                .iter()
+                .any(|(id, _)| c["command_id"] == id.as_str())
+        })
+        .collect();
+    assert!(repeated.is_empty(), "commands sent twice: {detail:#?}");
+
+    let by = |cmds: &[Value], field: &str| -> BTreeSet<String> {
+        cmds.iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["order_id"].as_str().unwrap_or("?"),
+                    c[field].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        by(&reviews, "basis"),
+        ["r-1 DELIVERED", "r-3 DELIVERED"].map(String::from).into()
+    );
+    assert_eq!(
+        by(&apologies, "reason"),
+        ["r-2 LATE"].map(String::from).into()
+    );
+    let storm = notifications
+        .iter()
+        .filter(|c| c["customer_id"] == "c-storm")
+        .count();
+    assert_eq!(
+        storm, 3,
+        "the cap lets three of the six confirmations through"
+    );
+    let others = by(
+        &notifications
+            .iter()
+            .filter(|c| c["customer_id"] != "c-storm")
+            .cloned()
+            .collect::<Vec<_>>(),
+        "milestone",
+    );
+    for expected in [
+        "r-1 ORDER_CONFIRMED",
+        "r-1 DELIVERED",
+        "r-2 ORDER_CONFIRMED",
+        "r-2 SHIPPED",
+        "r-3 ORDER_CONFIRMED",
+        "r-3 DELIVERED",
+    ] {
+        assert!(others.contains(expected), "missing {expected}: {others:?}");
+    }
+    assert!(reviews
+        .iter()
+        .all(|r| r["channel"] == "EMAIL" && r["template_key"] == "review_request"));
+    Ok(())
+}
