@@ -4,7 +4,9 @@
 //! each with real codes, some resends, exceptions and failed attempts) is fed through
 //! [`Pipeline::feed`], and the same events are decoded from their Avro wire bytes
 //! with [`Codec::decode`]. Both report elements (events) per second in one group, so
-//! the decide/decode ratio is read off one run. `docs/performance.md` has figures.
+//! the decide/decode ratio is read off one run. A second group shows how the
+//! in-memory pipeline slows down as it holds more orders at once.
+//! `docs/performance.md` has figures.
 //!
 //! `cargo bench -p wismo-core --bench decide`
 
@@ -205,8 +207,7 @@ fn bench(c: &mut Criterion) {
             events
         })
         .collect();
-    let mut stream: Vec<_> = per_order.iter().flatten().cloned().collect();
-    stream.sort_by_key(|(at, _)| *at);
+    let stream: Vec<_> = per_order.iter().flatten().cloned().collect();
     let configs = (MatcherConfig::default(), TrackerConfig::default());
 
     let codec = Codec::default();
@@ -224,19 +225,9 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(4))
         .throughput(Throughput::Elements(stream.len() as u64));
-
-    // All 1,000 orders in one pipeline, interleaved by arrival: the replay/test harness
-    // as used, including its scan of every state for the next timer on each event.
-    group.bench_function("pipeline_feed/1000_orders_one_pipeline", |b| {
-        b.iter_batched(
-            || (configs.clone(), stream.clone()),
-            |(configs, events)| black_box(run(configs, events)),
-            BatchSize::LargeInput,
-        )
-    });
-    // The same events, one pipeline per order: the decisions without the harness's
-    // timer scan over other orders (what a keyed service does per record).
-    group.bench_function("pipeline_feed/one_pipeline_per_order", |b| {
+    // Every order's events through a pipeline of its own: the decisions, timers and
+    // routing of the core, as a keyed service runs them per record.
+    group.bench_function("decide/pipeline_feed_per_order", |b| {
         b.iter_batched(
             || per_order.clone(),
             |orders| {
@@ -249,7 +240,8 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    group.bench_function("avro_decode", |b| {
+    // The same events from their Avro wire bytes.
+    group.bench_function("decode/avro", |b| {
         b.iter(|| {
             for (is_order, bytes) in &wire {
                 if *is_order {
@@ -268,6 +260,28 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    group.finish();
+
+    // Many orders in one pipeline, interleaved by arrival, as `replay` and the
+    // scenario tests use it: the pipeline looks for its next timer by scanning every
+    // state on each event, so the cost per event grows with the orders it holds.
+    let mut group = c.benchmark_group("pipeline_shared");
+    group
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(4));
+    for orders in [50, 200] {
+        let mut events: Vec<_> = per_order[..orders].iter().flatten().cloned().collect();
+        events.sort_by_key(|(at, _)| *at);
+        group.throughput(Throughput::Elements(events.len() as u64));
+        group.bench_function(format!("pipeline_feed/{orders}_orders_one_pipeline"), |b| {
+            b.iter_batched(
+                || (configs.clone(), events.clone()),
+                |(configs, events)| black_box(run(configs, events)),
+                BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -67,7 +67,7 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
             "read",
             "notification-commands",
             "--expect",
-            "13",
+            "12",
             "--idle-secs",
             "15",
         ],
@@ -203,7 +203,7 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
             "read",
             "notification-commands",
             "--expect",
-            "14",
+            "13",
             "--idle-secs",
             "15",
         ],
@@ -214,11 +214,20 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         .collect();
     assert_eq!(
         after.len(),
-        14,
+        13,
         "after restart: {after:#?}\n{}",
         tracker.process.log_tail(30)
     );
     assert_eq!(new.len(), 1);
+    let distinct: BTreeSet<&str> = after
+        .iter()
+        .filter_map(|c| c["command_id"].as_str())
+        .collect();
+    assert_eq!(
+        distinct.len(),
+        after.len(),
+        "a command was repeated after the restart"
+    );
     assert_eq!(new[0]["shipment_id"], "s-1003-2");
     assert_eq!(new[0]["milestone"], "DELIVERED");
     assert_eq!(new[0]["variables"]["order_progress"], "all_delivered");

@@ -239,5 +239,14 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     assert!(reviews
         .iter()
         .all(|r| r["channel"] == "EMAIL" && r["template_key"] == "review_request"));
+    let m = dispatcher.metrics();
+    assert_eq!(
+        metric(
+            &m,
+            "wismo_commands_dispatched_total{kind=\"review_request\"}"
+        ),
+        Some(1.0),
+        "the restarted dispatcher sent r-3's: {m}"
+    );
     Ok(())
 }

@@ -33,9 +33,12 @@ fn high_watermark_after_a_batched_produce() -> anyhow::Result<()> {
         let keys: Vec<String> = (0..5).map(|n| format!("k{n}")).collect();
         let sends: Vec<_> = keys
             .iter()
-            .map(|k| producer.send_result(FutureRecord::to("wmb").partition(0).key(k).payload("1")))
-            .collect::<Result<_, _>>()
-            .map_err(|(e, _)| e)?;
+            .map(|k| {
+                producer
+                    .send_result(FutureRecord::to("wmb").partition(0).key(k).payload("1"))
+                    .map_err(|(e, _)| e)
+            })
+            .collect::<Result<_, _>>()?;
         for s in sends {
             s.await?.map_err(|(e, _)| e)?;
         }
