@@ -31,6 +31,7 @@
 //! ```
 
 mod broker;
+pub mod events;
 pub mod kafka;
 mod process;
 mod util;

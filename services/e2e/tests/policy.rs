@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
+use wismo_e2e::events::{publish, scan, shipment};
 use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
 
 /// Never quiet and short review delays, so the test runs at any hour in seconds.
@@ -34,39 +35,6 @@ fn order(id: &str, customer: &str, promised_days_from_now: i64, at: i64) -> Valu
                    "items": [{"sku": "sku-1", "category": "home", "quantity": 1}],
                    "promised_delivery_date": today + promised_days_from_now as i32, "destination_country": "US"},
         "shipment_created": null, "cancelled": null, "return_requested": null}})
-}
-
-fn shipment(id: &str, at: i64) -> Value {
-    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
-        "event_id": format!("{id}-s1"), "order_id": id, "occurred_at": at, "placed": null,
-        "shipment_created": {"shipment_id": format!("{id}-s1"), "tracking_number": format!("TRK-{id}"), "carrier": "generic",
-                             "service_level": null, "origin_country": "US", "skus": ["sku-1"]},
-        "cancelled": null, "return_requested": null}})
-}
-
-fn scan(id: &str, n: u32, code: &str, at: i64) -> Value {
-    let tracking = format!("TRK-{id}");
-    json!({"topic": "carrier-scans", "key": tracking, "timestamp": at, "value": {
-        "scan_id": format!("{id}-scan-{n}"), "tracking_number": tracking, "carrier": "generic", "raw_status": code,
-        "raw_status_detail": null, "description": null, "occurred_at": at, "location": null, "carrier_edd": null, "order_id": null}})
-}
-
-fn publish(bootstrap: &str, lines: &[Value]) -> anyhow::Result<()> {
-    let path = std::env::temp_dir().join(unique_name("wismo-policy-events") + ".jsonl");
-    std::fs::write(
-        &path,
-        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
-    )?;
-    wismoctl(
-        bootstrap,
-        &[
-            "publish",
-            path.to_str().context("path")?,
-            "--wave-gap",
-            "0s",
-        ],
-    )?;
-    Ok(())
 }
 
 fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {

@@ -1,0 +1,41 @@
+//! Input records for tests, in the event-file shape `wismoctl publish` takes.
+
+use crate::{unique_name, wismoctl};
+use anyhow::Context;
+use serde_json::{json, Value};
+
+/// A shipment `<id>-s1` with tracking number `TRK-<id>` on the generic carrier.
+pub fn shipment(id: &str, at: i64) -> Value {
+    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
+        "event_id": format!("{id}-s1"), "order_id": id, "occurred_at": at, "placed": null,
+        "shipment_created": {"shipment_id": format!("{id}-s1"), "tracking_number": format!("TRK-{id}"), "carrier": "generic",
+                             "service_level": null, "origin_country": "US", "skus": ["sku-1"]},
+        "cancelled": null, "return_requested": null}})
+}
+
+/// Scan number `n` of that shipment with a generic-table code.
+pub fn scan(id: &str, n: u32, code: &str, at: i64) -> Value {
+    let tracking = format!("TRK-{id}");
+    json!({"topic": "carrier-scans", "key": tracking, "timestamp": at, "value": {
+        "scan_id": format!("{id}-scan-{n}"), "tracking_number": tracking, "carrier": "generic", "raw_status": code,
+        "raw_status_detail": null, "description": null, "occurred_at": at, "location": null, "carrier_edd": null, "order_id": null}})
+}
+
+/// Publishes the lines at once (one wave per timestamp, no gap).
+pub fn publish(bootstrap: &str, lines: &[Value]) -> anyhow::Result<()> {
+    let path = std::env::temp_dir().join(unique_name("wismo-events") + ".jsonl");
+    std::fs::write(
+        &path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )?;
+    wismoctl(
+        bootstrap,
+        &[
+            "publish",
+            path.to_str().context("path")?,
+            "--wave-gap",
+            "0s",
+        ],
+    )?;
+    Ok(())
+}
