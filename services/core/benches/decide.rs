@@ -219,6 +219,17 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
 
+    let scans = stream
+        .iter()
+        .filter(|(_, i)| matches!(i, PipelineInput::Scan(_)))
+        .count();
+    eprintln!(
+        "{ORDERS} orders: {} events ({} order events, {scans} scans), {} Avro bytes",
+        stream.len(),
+        stream.len() - scans,
+        wire.iter().map(|(_, b)| b.len()).sum::<usize>()
+    );
+
     let mut group = c.benchmark_group("decide_vs_decode");
     group
         .sample_size(10)
@@ -273,6 +284,7 @@ fn bench(c: &mut Criterion) {
     for orders in [50, 200] {
         let mut events: Vec<_> = per_order[..orders].iter().flatten().cloned().collect();
         events.sort_by_key(|(at, _)| *at);
+        eprintln!("{orders} orders in one pipeline: {} events", events.len());
         group.throughput(Throughput::Elements(events.len() as u64));
         group.bench_function(format!("pipeline_feed/{orders}_orders_one_pipeline"), |b| {
             b.iter_batched(

@@ -15,7 +15,7 @@ use crate::model::{
 use crate::tracker::{
     self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput,
 };
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// An input record as it arrives on an input topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,9 @@ pub struct Pipeline {
     now: Timestamp,
     emitted: Vec<Emitted>,
     cap: RecipientCap,
+    /// Every key's next deadline, ordered, so the next timer is found without a scan.
+    timers: BTreeSet<(Timestamp, Target)>,
+    deadline_of: BTreeMap<Target, Timestamp>,
 }
 
 impl Pipeline {
@@ -71,6 +74,8 @@ impl Pipeline {
     ) -> Self {
         Pipeline {
             cap: RecipientCap::new(&tracker_config.notifications),
+            timers: BTreeSet::new(),
+            deadline_of: BTreeMap::new(),
             matcher_config,
             tracker_config,
             tracking: BTreeMap::new(),
@@ -135,14 +140,17 @@ impl Pipeline {
     }
 
     fn next_timer(&self) -> Option<(Timestamp, Target)> {
-        let t = self.tracking.iter().filter_map(|(k, s)| {
-            matcher::next_deadline(&self.matcher_config, s)
-                .map(|d| (d, Target::Tracking(k.clone())))
-        });
-        let o = self.orders.iter().filter_map(|(k, s)| {
-            tracker::next_deadline(&self.tracker_config, s).map(|d| (d, Target::Order(k.clone())))
-        });
-        t.chain(o).min()
+        self.timers.first().cloned()
+    }
+
+    fn index(&mut self, target: Target, deadline: Option<Timestamp>) {
+        if let Some(old) = self.deadline_of.remove(&target) {
+            self.timers.remove(&(old, target.clone()));
+        }
+        if let Some(d) = deadline {
+            self.timers.insert((d, target.clone()));
+            self.deadline_of.insert(target, d);
+        }
     }
 
     fn run(&mut self, mut queue: VecDeque<Work>) {
@@ -257,12 +265,20 @@ impl Pipeline {
     }
 
     fn put_tracking(&mut self, key: String, state: Option<TrackingState>) {
+        let deadline = state
+            .as_ref()
+            .and_then(|s| matcher::next_deadline(&self.matcher_config, s));
+        self.index(Target::Tracking(key.clone()), deadline);
         if let Some(s) = state {
             self.tracking.insert(key, s);
         }
     }
 
     fn put_order(&mut self, key: String, state: Option<OrderState>) {
+        let deadline = state
+            .as_ref()
+            .and_then(|s| tracker::next_deadline(&self.tracker_config, s));
+        self.index(Target::Order(key.clone()), deadline);
         if let Some(s) = state {
             self.orders.insert(key, s);
         }

@@ -47,7 +47,7 @@ pub(crate) fn producer(config: &RuntimeConfig) -> anyhow::Result<FutureProducer>
 }
 
 /// `WISMO_KAFKA_X` applies to both clients; `WISMO_KAFKA_CONSUMER_X` / `_PRODUCER_X` to one.
-fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own: &str) {
+pub(crate) fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own: &str) {
     for (k, v) in &config.kafka_overrides {
         if let Some(rest) = k.strip_prefix(own) {
             c.set(rest, v);

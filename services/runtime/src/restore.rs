@@ -22,6 +22,8 @@ pub fn restore_partition<S: DeserializeOwned>(
         .set("group.id", format!("{}-restore", config.group_id))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
+    // Security and tuning overrides apply to the restore consumer as to the others.
+    crate::clients::apply_overrides(&mut client, config, "consumer.");
     let consumer: BaseConsumer = client.create().context("creating restore consumer")?;
     let (low, high) = consumer
         .fetch_watermarks(topic, partition, Duration::from_secs(10))
