@@ -4,6 +4,25 @@ use crate::{unique_name, wismoctl};
 use anyhow::Context;
 use serde_json::{json, Value};
 
+/// An order placed by `customer` in `timezone`, who allows email (transactional and
+/// marketing); promised `promised_days_from_now` days after `at`'s UTC date, if given.
+pub fn order(
+    id: &str,
+    customer: &str,
+    timezone: &str,
+    promised_days_from_now: Option<i64>,
+    at: i64,
+) -> Value {
+    let promised = promised_days_from_now.map(|d| at.div_euclid(86_400_000) + d);
+    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
+        "event_id": format!("{id}-placed"), "order_id": id, "occurred_at": at,
+        "placed": {"customer": {"customer_id": customer, "locale": "en-US", "timezone": timezone,
+                   "channels": [{"kind": "EMAIL", "transactional_consent": true, "marketing_consent": true}]},
+                   "items": [{"sku": "sku-1", "category": "home", "quantity": 1}],
+                   "promised_delivery_date": promised, "destination_country": "US"},
+        "shipment_created": null, "cancelled": null, "return_requested": null}})
+}
+
 /// A shipment `<id>-s1` with tracking number `TRK-<id>` on the generic carrier.
 pub fn shipment(id: &str, at: i64) -> Value {
     json!({"topic": "orders", "key": id, "timestamp": at, "value": {

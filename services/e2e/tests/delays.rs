@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use wismo_e2e::events::{publish, scan, shipment};
+use wismo_e2e::events::{order, publish, scan, shipment};
 use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
 
 /// Thresholds of seconds, every day a business day, so the test runs any day.
@@ -26,16 +26,6 @@ presumed_lost = "15s"
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-fn order(id: &str, at: i64) -> Value {
-    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
-        "event_id": format!("{id}-placed"), "order_id": id, "occurred_at": at,
-        "placed": {"customer": {"customer_id": format!("c-{id}"), "locale": "en-US", "timezone": "America/New_York",
-                   "channels": [{"kind": "EMAIL", "transactional_consent": true, "marketing_consent": false}]},
-                   "items": [{"sku": "sku-1", "category": "home", "quantity": 1}],
-                   "promised_delivery_date": null, "destination_country": "US"},
-        "shipment_created": null, "cancelled": null, "return_requested": null}})
 }
 
 /// Cumulative bucket counts of a histogram, by upper bound.
@@ -119,7 +109,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let mut lines = Vec::new();
     for n in 1..=6 {
         let id = format!("o-{n}");
-        lines.push(order(&id, t0));
+        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t0));
         lines.push(shipment(&id, t0));
         lines.push(scan(&id, 1, "label_created", t0));
     }
@@ -156,7 +146,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let mut lines = Vec::new();
     for n in 1..=8 {
         let id = format!("p-{n}");
-        lines.push(order(&id, t2));
+        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t2));
         lines.push(shipment(&id, t2));
         lines.push(scan(&id, 1, "label_created", t2));
     }

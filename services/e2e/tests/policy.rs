@@ -3,10 +3,10 @@
 //! a restart of the order-tracker and the dispatcher that repeats no command.
 
 use anyhow::Context;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-use wismo_e2e::events::{publish, scan, shipment};
+use wismo_e2e::events::{order, publish, scan, shipment};
 use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
 
 /// Never quiet and short review delays, so the test runs at any hour in seconds.
@@ -24,17 +24,6 @@ fallback_after_fulfilled = "1h"
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-fn order(id: &str, customer: &str, promised_days_from_now: i64, at: i64) -> Value {
-    let today = (at / 86_400_000) as i32;
-    json!({"topic": "orders", "key": id, "timestamp": at, "value": {
-        "event_id": format!("{id}-placed"), "order_id": id, "occurred_at": at,
-        "placed": {"customer": {"customer_id": customer, "locale": "en-US", "timezone": "UTC",
-                   "channels": [{"kind": "EMAIL", "transactional_consent": true, "marketing_consent": true}]},
-                   "items": [{"sku": "sku-1", "category": "home", "quantity": 1}],
-                   "promised_delivery_date": today + promised_days_from_now as i32, "destination_country": "US"},
-        "shipment_created": null, "cancelled": null, "return_requested": null}})
 }
 
 fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {
@@ -64,18 +53,18 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     // apology), and one customer's six orders make a storm the cap must stop.
     let t = now_ms();
     let mut lines = vec![
-        order("r-1", "c-r1", 2, t),
+        order("r-1", "c-r1", "UTC", Some(2), t),
         shipment("r-1", t),
         scan("r-1", 1, "picked_up", t),
         scan("r-1", 2, "delivered", t + 1),
     ];
     lines.extend([
-        order("r-2", "c-r2", -1, t),
+        order("r-2", "c-r2", "UTC", Some(-1), t),
         shipment("r-2", t),
         scan("r-2", 1, "picked_up", t),
     ]);
     for n in 1..=6 {
-        lines.push(order(&format!("s-{n}"), "c-storm", 5, t));
+        lines.push(order(&format!("s-{n}"), "c-storm", "UTC", Some(5), t));
     }
     publish(&bootstrap, &lines)?;
 
@@ -122,7 +111,7 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     publish(
         &bootstrap,
         &[
-            order("r-3", "c-r3", 2, t),
+            order("r-3", "c-r3", "UTC", Some(2), t),
             shipment("r-3", t),
             scan("r-3", 1, "delivered", t),
         ],

@@ -79,18 +79,20 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
 
 fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
     let codec = Codec::default();
-    let result: Result<Value, wismo_codec::CodecError> = if topic == topics.notifications {
-        codec
-            .decode::<NotificationCommand>(subjects::NOTIFICATION_COMMAND, payload)
-            .and_then(|v| codec.encode_json(subjects::NOTIFICATION_COMMAND, &v))
+    let result = if topic == topics.notifications {
+        as_json::<NotificationCommand>(&codec, subjects::NOTIFICATION_COMMAND, payload)
     } else if topic == topics.review_requests {
-        codec
-            .decode::<ReviewRequestCommand>(subjects::REVIEW_REQUEST_COMMAND, payload)
-            .and_then(|v| codec.encode_json(subjects::REVIEW_REQUEST_COMMAND, &v))
+        as_json::<ReviewRequestCommand>(&codec, subjects::REVIEW_REQUEST_COMMAND, payload)
     } else if topic == topics.delay_apologies {
-        codec
-            .decode::<DelayApologyCommand>(subjects::DELAY_APOLOGY_COMMAND, payload)
-            .and_then(|v| codec.encode_json(subjects::DELAY_APOLOGY_COMMAND, &v))
+        as_json::<DelayApologyCommand>(&codec, subjects::DELAY_APOLOGY_COMMAND, payload)
+    } else if topic == topics.orders {
+        as_json::<OrderEvent>(&codec, subjects::ORDER_EVENT, payload)
+    } else if topic == topics.carrier_scans {
+        as_json::<CarrierScan>(&codec, subjects::CARRIER_SCAN, payload)
+    } else if topic == topics.routed_scans {
+        as_json::<RoutedScan>(&codec, subjects::ROUTED_SCAN, payload)
+    } else if topic == topics.shipment_registrations {
+        as_json::<ShipmentRegistered>(&codec, subjects::SHIPMENT_REGISTERED, payload)
     } else if topic == topics.dead_letter {
         codec.decode::<DeadLetter>(subjects::DEAD_LETTER, payload).map(|d| {
             json!({
@@ -105,22 +107,6 @@ fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
                 "failed_at": d.failed_at.timestamp_millis(),
             })
         })
-    } else if topic == topics.orders {
-        codec
-            .decode::<OrderEvent>(subjects::ORDER_EVENT, payload)
-            .and_then(|v| codec.encode_json(subjects::ORDER_EVENT, &v))
-    } else if topic == topics.carrier_scans {
-        codec
-            .decode::<CarrierScan>(subjects::CARRIER_SCAN, payload)
-            .and_then(|v| codec.encode_json(subjects::CARRIER_SCAN, &v))
-    } else if topic == topics.routed_scans {
-        codec
-            .decode::<RoutedScan>(subjects::ROUTED_SCAN, payload)
-            .and_then(|v| codec.encode_json(subjects::ROUTED_SCAN, &v))
-    } else if topic == topics.shipment_registrations {
-        codec
-            .decode::<ShipmentRegistered>(subjects::SHIPMENT_REGISTERED, payload)
-            .and_then(|v| codec.encode_json(subjects::SHIPMENT_REGISTERED, &v))
     } else if topic == topics.tracker_changelog || topic == topics.matcher_changelog {
         // State is stored as JSON: an order's (or tracking number's) current state.
         return serde_json::from_slice(payload)
@@ -129,4 +115,15 @@ fn decode(topics: &Topics, topic: &str, payload: &[u8]) -> Value {
         return json!({ "undecoded_bytes": payload.len() });
     };
     result.unwrap_or_else(|e| json!({ "decode_error": e.to_string() }))
+}
+
+/// A record of `subject` in its schema's JSON shape.
+fn as_json<T: serde::de::DeserializeOwned + serde::Serialize>(
+    codec: &Codec,
+    subject: &str,
+    payload: &[u8],
+) -> Result<Value, wismo_codec::CodecError> {
+    codec
+        .decode::<T>(subject, payload)
+        .and_then(|v| codec.encode_json(subject, &v))
 }

@@ -87,7 +87,7 @@ pub fn decide(
             }));
         }
     }
-    finish(config, state, outputs)
+    finish(state, outputs)
 }
 
 /// Fires the state's due deadlines: expired holds leave unmatched, and a mapping past
@@ -117,7 +117,7 @@ pub fn on_timer(config: &MatcherConfig, state: TrackingState, now: Timestamp) ->
         state.order_id = None;
         state.registered_at = None;
     }
-    finish(config, state, outputs)
+    finish(state, outputs)
 }
 
 /// The earliest instant at which [`on_timer`] has something to do for this state.
@@ -131,11 +131,7 @@ pub fn next_deadline(config: &MatcherConfig, state: &TrackingState) -> Option<Ti
     hold.into_iter().chain(retention).min()
 }
 
-fn finish(
-    _config: &MatcherConfig,
-    state: TrackingState,
-    outputs: Vec<MatcherOutput>,
-) -> MatcherStep {
+fn finish(state: TrackingState, outputs: Vec<MatcherOutput>) -> MatcherStep {
     let state = (!state.is_empty()).then_some(state);
     MatcherStep { state, outputs }
 }

@@ -29,7 +29,7 @@ struct Finding {
     silent_since: Option<Timestamp>,
 }
 
-fn family(reason: DelayReason) -> &'static str {
+pub(super) fn family(reason: DelayReason) -> &'static str {
     match reason {
         DelayReason::Late | DelayReason::PredictedLate => "delay",
         DelayReason::NotPickedUp | DelayReason::StuckInTransit | DelayReason::NotDeliveredToday => {
@@ -41,10 +41,6 @@ fn family(reason: DelayReason) -> &'static str {
         DelayReason::Weather => "weather",
         DelayReason::Customs => "customs",
     }
-}
-
-fn timezone(placed: &Placed) -> Tz {
-    placed.customer.timezone.parse().unwrap_or(Tz::UTC)
 }
 
 fn lane(order: &OrderState, shipment: &Shipment) -> Lane {
@@ -141,7 +137,7 @@ fn findings(
     placed: &Placed,
     now: Timestamp,
 ) -> BTreeMap<&'static str, Finding> {
-    let tz = timezone(placed);
+    let tz = placed.timezone();
     let mut found: BTreeMap<&'static str, Finding> = BTreeMap::new();
     let open_undelivered = undelivered(order);
     let nothing_delivered_yet = order.shipments.is_empty();
@@ -263,7 +259,7 @@ fn escalation_deadline(
     {
         return None;
     }
-    let tz = timezone(placed);
+    let tz = placed.timezone();
     let from = if family(incident.reason) == "delay" {
         promise_end(placed, tz).map_or(incident.opened_at, |end| end.max(incident.opened_at))
     } else {
@@ -464,7 +460,7 @@ pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Optio
     if order.cancelled_at.is_some() {
         return None;
     }
-    let tz = timezone(placed);
+    let tz = placed.timezone();
     let open: BTreeSet<&str> = order.open_incidents().map(|i| family(i.reason)).collect();
     let mut deadlines: Vec<Timestamp> = Vec::new();
     if !open.contains("delay") && (order.shipments.is_empty() || !undelivered(order).is_empty()) {

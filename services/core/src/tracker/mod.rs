@@ -116,21 +116,20 @@ pub fn decide(
 ) -> TrackerStep {
     let mut order = state.unwrap_or_else(|| OrderState::new(order_id.to_string(), now));
     let mut outputs = Vec::new();
-    let before = order.clone();
     order.last_activity_at = order.last_activity_at.max(now);
-    match input {
+    let changed = match input {
         TrackerInput::Order(event) => {
             apply_order_event(config, &mut order, &event, now, &mut outputs)
         }
         TrackerInput::Scan { scan, origin } => {
             if order.shipments.contains_key(&scan.tracking_number) {
-                apply_scan(config, &mut order, &scan, now, &mut outputs);
+                apply_scan(config, &mut order, &scan, now, &mut outputs)
             } else {
-                hold_scan(config, &mut order, scan, origin, now, &mut outputs);
+                hold_scan(config, &mut order, scan, origin, now, &mut outputs)
             }
         }
-    }
-    if order.changed_since(&before) {
+    };
+    if changed {
         // Re-judge incidents once the burst this input belongs to has arrived.
         order.changed_at = now;
         let due = now + config.coalesce_window;
@@ -142,19 +141,22 @@ pub fn decide(
     }
 }
 
+/// Folds an order event in; false when it changed nothing (a resend).
 fn apply_order_event(
     config: &TrackerConfig,
     order: &mut OrderState,
     event: &OrderEvent,
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
-) {
+) -> bool {
     // Invalid events are refused at decode; one that slips through changes nothing.
-    let Ok(kind) = event.kind() else { return };
+    let Ok(kind) = event.kind() else {
+        return false;
+    };
     match kind {
         OrderEventKind::Placed(p) => {
             if order.placed.is_some() {
-                return;
+                return false;
             }
             order.placed = Some(Placed {
                 customer: p.customer.clone(),
@@ -182,10 +184,11 @@ fn apply_order_event(
                     order.confirmation.due = Some(now + config.coalesce_window);
                 }
             }
+            true
         }
         OrderEventKind::ShipmentCreated(s) => {
             if order.shipments.contains_key(&s.tracking_number) {
-                return;
+                return false;
             }
             order.shipments.insert(
                 s.tracking_number.clone(),
@@ -224,31 +227,36 @@ fn apply_order_event(
             for held in released {
                 apply_scan(config, order, &held.scan, now, outputs);
             }
+            true
         }
         OrderEventKind::Cancelled(_) => {
+            let first = order.cancelled_at.is_none();
             order.cancelled_at.get_or_insert(event.occurred_at);
             // An order cancelled before its confirmation went out is not confirmed.
-            order.confirmation.due = None;
+            first | order.confirmation.due.take().is_some()
         }
         OrderEventKind::ReturnRequested(_) => {
+            let first = order.return_requested_at.is_none();
             order.return_requested_at.get_or_insert(event.occurred_at);
+            first
         }
     }
 }
 
+/// Folds a scan into its shipment; false for a resend, which changes nothing.
 fn apply_scan(
     config: &TrackerConfig,
     order: &mut OrderState,
     scan: &CarrierScan,
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
-) {
+) -> bool {
     let order_id = order.order_id.clone();
     let Some(shipment) = order.shipments.get_mut(&scan.tracking_number) else {
-        return;
+        return false;
     };
     let Some(effect) = scan::apply(config, shipment, scan) else {
-        return;
+        return false;
     };
     if !effect.normalized.mapped {
         outputs.push(TrackerOutput::UnmappedStatus {
@@ -256,10 +264,20 @@ fn apply_scan(
             raw_status: scan.raw_status.clone(),
         });
     }
-    if !effect.status_changed {
-        return;
+    if effect.status_changed {
+        rearm_milestone(config, shipment, order_id, now, outputs);
     }
-    // The current status moved: re-decide what, if anything, waits to be sent.
+    true
+}
+
+/// The current status moved: re-decide what, if anything, waits to be sent.
+fn rearm_milestone(
+    config: &TrackerConfig,
+    shipment: &mut Shipment,
+    order_id: String,
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
     shipment.pending = None;
     let Some(current) = &shipment.current else {
         return;
@@ -291,13 +309,13 @@ fn hold_scan(
     origin: Origin,
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
-) {
+) -> bool {
     if order
         .held_scans
         .iter()
         .any(|h| h.scan.scan_id == scan.scan_id)
     {
-        return;
+        return false;
     }
     if order.held_scans.len() >= config.max_held_scans {
         outputs.push(TrackerOutput::Unmatched {
@@ -308,13 +326,14 @@ fn hold_scan(
             scan,
             origin,
         });
-        return;
+        return false;
     }
     order.held_scans.push(HeldScan {
         scan,
         origin,
         held_at: now,
     });
+    true
 }
 
 /// Fires everything due at `now`: pending milestones, expired holds, retention.

@@ -55,7 +55,10 @@ fn plan(config: &TrackerConfig, order: &OrderState) -> Option<Plan> {
             )
         }
     };
-    let was_late = order.incidents.iter().any(|i| i.id.starts_with("delay-"));
+    let was_late = order
+        .incidents
+        .iter()
+        .any(|i| super::incidents::family(i.reason) == "delay");
     let due = if was_late {
         base + policy.late_extra
     } else {

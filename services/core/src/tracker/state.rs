@@ -58,13 +58,6 @@ impl OrderState {
         }
     }
 
-    /// Whether anything but the activity clock differs from `before`.
-    pub(crate) fn changed_since(&self, before: &OrderState) -> bool {
-        let mut b = before.clone();
-        b.last_activity_at = self.last_activity_at;
-        b != *self
-    }
-
     pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
         self.incidents.iter().filter(|i| i.closed_at.is_none())
     }
