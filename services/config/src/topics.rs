@@ -13,7 +13,7 @@ pub struct Topics {
     /// order-tracker → dispatcher: every command, keyed by customer id.
     pub outbox: String,
     pub dead_letter: String,
-    /// order-tracker → scan-matcher, keyed by tracking number.
+    /// scan-matcher → scan-matcher: shipments of `orders` re-keyed by tracking number.
     pub shipment_registrations: String,
     /// scan-matcher → order-tracker, keyed by order id.
     pub routed_scans: String,
@@ -33,7 +33,7 @@ impl Topics {
             dead_letter: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
             shipment_registrations: env.string(
                 "WISMO_TOPIC_SHIPMENT_REGISTRATIONS",
-                "wismo-order-tracker-shipments",
+                "wismo-scan-matcher-shipments",
             ),
             routed_scans: env.string(
                 "WISMO_TOPIC_ROUTED_SCANS",

@@ -101,16 +101,29 @@ impl Pipeline {
     /// Delivers one input record at `at` (fires every timer due before it first).
     pub fn feed(&mut self, at: Timestamp, input: PipelineInput, origin: Origin) {
         self.advance_to(at);
-        let work = match input {
+        let mut queue = VecDeque::new();
+        match input {
             PipelineInput::Order(event) => {
-                Work::Tracker(event.order_id.clone(), TrackerInput::Order(event))
+                // The matcher learns the shipment from the same event, through its own
+                // re-keyed topic, after the tracker has seen it.
+                let registration = matcher::registration(&event);
+                queue.push_back(Work::Tracker(
+                    event.order_id.clone(),
+                    TrackerInput::Order(event),
+                ));
+                queue.extend(registration.map(|reg| {
+                    Work::Matcher(
+                        reg.tracking_number.clone(),
+                        MatcherInput::ShipmentRegistered(reg),
+                    )
+                }));
             }
-            PipelineInput::Scan(scan) => Work::Matcher(
+            PipelineInput::Scan(scan) => queue.push_back(Work::Matcher(
                 scan.tracking_number.clone(),
                 MatcherInput::Scan { scan, origin },
-            ),
-        };
-        self.run(VecDeque::from([work]));
+            )),
+        }
+        self.run(queue);
     }
 
     /// Moves the clock to `t`, firing each timer at its own deadline, in order.
@@ -130,7 +143,7 @@ impl Pipeline {
                     if let Some(state) = self.orders.remove(&key) {
                         let step = tracker::on_timer(&self.tracker_config, state, self.now);
                         self.put_order(key, step.state);
-                        self.route_tracker(step.outputs, &mut queue);
+                        self.route_tracker(step.outputs);
                     }
                 }
             }
@@ -166,7 +179,7 @@ impl Pipeline {
                     let state = self.orders.remove(&key);
                     let step = tracker::decide(&self.tracker_config, state, &key, input, self.now);
                     self.put_order(key, step.state);
-                    self.route_tracker(step.outputs, &mut queue);
+                    self.route_tracker(step.outputs);
                 }
             }
         }
@@ -204,16 +217,12 @@ impl Pipeline {
         }
     }
 
-    fn route_tracker(&mut self, outputs: Vec<TrackerOutput>, queue: &mut VecDeque<Work>) {
+    fn route_tracker(&mut self, outputs: Vec<TrackerOutput>) {
         for out in outputs {
             match out {
                 TrackerOutput::Notification(cmd) => {
                     self.dispatch(OutboundCommand::Notification(cmd))
                 }
-                TrackerOutput::ShipmentRegistered(reg) => queue.push_back(Work::Matcher(
-                    reg.tracking_number.clone(),
-                    MatcherInput::ShipmentRegistered(reg),
-                )),
                 TrackerOutput::Unmatched {
                     scan,
                     origin,

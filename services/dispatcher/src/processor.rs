@@ -91,13 +91,13 @@ impl Processor for Dispatcher {
         let payload = record.value()?;
         let command = decode(payload)?;
         record.require_key("customer_id", command.customer_id())?;
-        Ok(Decoded {
-            key: command.customer_id().to_string(),
-            input: Outbound {
+        Ok(Decoded::keyed(
+            command.customer_id().to_string(),
+            Outbound {
                 command,
                 payload: payload.to_vec(),
             },
-        })
+        ))
     }
 
     fn decide(

@@ -244,3 +244,80 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Only "not picked up" can fire within this test; nothing escalates.
+const OUTAGE_POLICY: &str = r#"
+[delay]
+escalate_after = "10m"
+
+[delay.calendars.default]
+closed_weekdays = []
+
+[[delay.thresholds]]
+label_created = "3s"
+in_transit = "10m"
+"#;
+
+/// Orders, shipments and scans arrive while the order-tracker is down, and it comes
+/// back after the "not picked up" deadline. The scans were routed meanwhile, so the
+/// parcels that were picked up get no apology: only the one never picked up does.
+#[test]
+fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Result<()> {
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
+    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
+    std::fs::write(&policy, OUTAGE_POLICY)?;
+    let policy = policy.to_str().context("policy path")?.to_string();
+    let env = [
+        ("WISMO_POLICY_FILE", policy.as_str()),
+        ("WISMO_COALESCE_WINDOW", "1s"),
+    ];
+    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+
+    let t0 = now_ms();
+    let mut lines = Vec::new();
+    for n in 1..=3 {
+        let id = format!("o-{n}");
+        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t0));
+        lines.push(shipment(&id, t0));
+        lines.push(scan(&id, 1, "label_created", t0));
+    }
+    for n in 1..=2 {
+        lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
+    }
+    publish(&bootstrap, &lines)?;
+    std::thread::sleep(Duration::from_secs(5));
+
+    let tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut apologies = Vec::new();
+    while apologies.is_empty() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no apology for the parcel never picked up: {}",
+            tracker.process.log_tail(30)
+        );
+        apologies = values(&wismoctl(
+            &bootstrap,
+            &["read", "delay-apology-commands", "--idle-secs", "1"],
+        )?);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let apologies = values(&wismoctl(
+        &bootstrap,
+        &["read", "delay-apology-commands", "--idle-secs", "2"],
+    )?);
+    let decided: BTreeSet<String> = apologies
+        .iter()
+        .map(|v| format!("{} {}", v["order_id"], v["reason"]))
+        .collect();
+    assert_eq!(
+        decided,
+        BTreeSet::from([r#""o-3" "NOT_PICKED_UP""#.to_string()]),
+        "{}",
+        tracker.process.log_tail(30)
+    );
+    Ok(())
+}

@@ -42,14 +42,6 @@ impl OrderTracker {
                         &cmd,
                     ));
                 }
-                TrackerOutput::ShipmentRegistered(reg) => {
-                    records.extend(OutRecord::avro(
-                        &self.topics.shipment_registrations,
-                        &reg.tracking_number,
-                        subjects::SHIPMENT_REGISTERED,
-                        &reg,
-                    ));
-                }
                 TrackerOutput::Unmatched {
                     scan,
                     origin,
@@ -150,22 +142,22 @@ impl Processor for OrderTracker {
                 .map_err(Rejection::decode)?;
             event.validate().map_err(Rejection::invalid)?;
             record.require_key("order_id", &event.order_id)?;
-            Ok(Decoded {
-                key: event.order_id.clone(),
-                input: TrackerInput::Order(event),
-            })
+            Ok(Decoded::keyed(
+                event.order_id.clone(),
+                TrackerInput::Order(event),
+            ))
         } else {
             let routed: RoutedScan = codec
                 .decode(subjects::ROUTED_SCAN, record.value()?)
                 .map_err(Rejection::decode)?;
             record.require_key("order_id", &routed.order_id)?;
-            Ok(Decoded {
-                key: routed.order_id,
-                input: TrackerInput::Scan {
+            Ok(Decoded::keyed(
+                routed.order_id,
+                TrackerInput::Scan {
                     scan: routed.scan,
                     origin: record.origin(),
                 },
-            })
+            ))
         }
     }
 

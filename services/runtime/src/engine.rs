@@ -300,7 +300,7 @@ impl<P: Processor> Engine<P> {
                 .unwrap_or(wall)
                 .min(wall);
             let now = self.advance(msg.partition(), ts, &mut out);
-            self.decide(msg, now, &mut out);
+            self.decide(msg, ts, now, &mut out);
         }
         if drained {
             // Caught up: stream time follows the wall clock, so timers fire on time.
@@ -360,7 +360,11 @@ impl<P: Processor> Engine<P> {
         now
     }
 
-    fn decide(&mut self, msg: &OwnedMessage, now: Timestamp, out: &mut BatchOutput) {
+    /// Decides one record at stream time `now`. Its outputs carry the record's own
+    /// timestamp `at`, as in Kafka Streams: a record that arrives behind stream time
+    /// (say, a scan released from the matcher's hold) stays behind it downstream
+    /// instead of being stamped with the moment it happened to be processed.
+    fn decide(&mut self, msg: &OwnedMessage, at: Timestamp, now: Timestamp, out: &mut BatchOutput) {
         let record = InputRecord {
             topic: msg.topic(),
             partition: msg.partition(),
@@ -382,9 +386,12 @@ impl<P: Processor> Engine<P> {
                     &rejection.reason,
                     now,
                 );
-                out.records.push((letter, now));
+                out.records.push((letter, at));
             }
-            Ok(Decoded { key, input }) => {
+            Ok(Decoded::Forward(records)) => {
+                out.records.extend(records.into_iter().map(|r| (r, at)));
+            }
+            Ok(Decoded::Keyed { key, input }) => {
                 let Some(part) = self.partitions.get_mut(&msg.partition()) else {
                     return;
                 };
@@ -396,7 +403,7 @@ impl<P: Processor> Engine<P> {
                     .and_then(|s| self.processor.next_deadline(s));
                 part.store.put(key.clone(), step.state, deadline);
                 out.records
-                    .extend(step.records.into_iter().map(|r| (r, now)));
+                    .extend(step.records.into_iter().map(|r| (r, at)));
                 out.dirty.insert((msg.partition(), key));
             }
         }

@@ -42,11 +42,23 @@ impl InputRecord<'_> {
     }
 }
 
-/// A decoded input and the state key it belongs to.
+/// What a consumed record becomes.
 #[derive(Debug)]
-pub struct Decoded<I> {
-    pub key: String,
-    pub input: I,
+pub enum Decoded<I> {
+    /// An input for the state of `key`.
+    Keyed { key: String, input: I },
+    /// Records passed on as they are, touching no state: a re-key onto an internal
+    /// topic, or nothing for a record this service has no use for.
+    Forward(Vec<OutRecord>),
+}
+
+impl<I> Decoded<I> {
+    pub fn keyed(key: impl Into<String>, input: I) -> Self {
+        Decoded::Keyed {
+            key: key.into(),
+            input,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! scan-matcher: `carrier-scans` (keyed by tracking number) + shipment registrations
-//! from the order-tracker → scans keyed by order id for the order-tracker.
+//! scan-matcher: `carrier-scans` (keyed by tracking number) + the shipments of
+//! `orders` (re-keyed by tracking number through its own topic) → scans keyed by
+//! order id for the order-tracker.
 
 mod processor;
 

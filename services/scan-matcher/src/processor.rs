@@ -1,9 +1,9 @@
-//! Decoding for the matcher's two input topics, and its outputs as records.
+//! Decoding for the matcher's input topics, and its outputs as records.
 
 use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
 use wismo_core::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
-use wismo_core::model::{CarrierScan, ShipmentRegistered, Timestamp};
+use wismo_core::model::{CarrierScan, OrderEvent, ShipmentRegistered, Timestamp};
 use wismo_runtime::{
     dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RuntimeConfig, Step,
 };
@@ -53,37 +53,60 @@ impl Processor for ScanMatcher {
     type State = TrackingState;
     type Input = MatcherInput;
 
+    /// `orders` is consumed for its shipment-created events only, re-keyed onto the
+    /// matcher's own registrations topic; so routing never waits on another service.
     fn input_topics(&self) -> Vec<String> {
         vec![
             self.topics.carrier_scans.clone(),
             self.topics.shipment_registrations.clone(),
+            self.topics.orders.clone(),
         ]
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<MatcherInput>, Rejection> {
         let codec = Codec::default();
+        if record.topic == self.topics.orders {
+            // A bad order record is the order-tracker's to dead-letter; one letter each.
+            let registration = record
+                .payload
+                .and_then(|p| codec.decode::<OrderEvent>(subjects::ORDER_EVENT, p).ok())
+                .and_then(|event| matcher::registration(&event));
+            return Ok(Decoded::Forward(
+                registration
+                    .and_then(|reg| {
+                        OutRecord::avro(
+                            &self.topics.shipment_registrations,
+                            &reg.tracking_number,
+                            subjects::SHIPMENT_REGISTERED,
+                            &reg,
+                        )
+                    })
+                    .into_iter()
+                    .collect(),
+            ));
+        }
         if record.topic == self.topics.carrier_scans {
             let scan: CarrierScan = codec
                 .decode(subjects::CARRIER_SCAN, record.value()?)
                 .map_err(Rejection::decode)?;
             scan.validate().map_err(Rejection::invalid)?;
             record.require_key("tracking_number", &scan.tracking_number)?;
-            Ok(Decoded {
-                key: scan.tracking_number.clone(),
-                input: MatcherInput::Scan {
+            Ok(Decoded::keyed(
+                scan.tracking_number.clone(),
+                MatcherInput::Scan {
                     scan,
                     origin: record.origin(),
                 },
-            })
+            ))
         } else {
             let reg: ShipmentRegistered = codec
                 .decode(subjects::SHIPMENT_REGISTERED, record.value()?)
                 .map_err(Rejection::decode)?;
             record.require_key("tracking_number", &reg.tracking_number)?;
-            Ok(Decoded {
-                key: reg.tracking_number.clone(),
-                input: MatcherInput::ShipmentRegistered(reg),
-            })
+            Ok(Decoded::keyed(
+                reg.tracking_number.clone(),
+                MatcherInput::ShipmentRegistered(reg),
+            ))
         }
     }
 

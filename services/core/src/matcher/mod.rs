@@ -2,7 +2,8 @@
 //!
 //! Scans arrive keyed by tracking number; per-order state is keyed by order id. The
 //! matcher keeps, per tracking number, which order it belongs to (learned from
-//! [`ShipmentRegistered`]) and re-keys each scan by its order. A scan whose tracking
+//! [`ShipmentRegistered`], which the matcher derives from the order's own
+//! shipment-created event with [`registration`]) and re-keys each scan by its order. A scan whose tracking
 //! number is not known yet is held, bounded in count and time, and released when the
 //! shipment is registered; one never matched leaves as [`MatcherOutput::Unmatched`].
 
@@ -12,7 +13,9 @@ mod state;
 pub use config::MatcherConfig;
 pub use state::{HeldScan, TrackingState};
 
-use crate::model::{CarrierScan, Origin, RoutedScan, ShipmentRegistered, Timestamp};
+use crate::model::{
+    CarrierScan, OrderEvent, OrderEventKind, Origin, RoutedScan, ShipmentRegistered, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MatcherInput {
@@ -37,6 +40,20 @@ pub enum MatcherOutput {
 pub struct MatcherStep {
     pub state: Option<TrackingState>,
     pub outputs: Vec<MatcherOutput>,
+}
+
+/// The registration an order event implies: a created shipment ties its tracking
+/// number to the order. Any other event (or an invalid one) implies none.
+pub fn registration(event: &OrderEvent) -> Option<ShipmentRegistered> {
+    match event.kind().ok()? {
+        OrderEventKind::ShipmentCreated(s) => Some(ShipmentRegistered {
+            tracking_number: s.tracking_number.clone(),
+            carrier: s.carrier.clone(),
+            order_id: event.order_id.clone(),
+            shipment_id: s.shipment_id.clone(),
+        }),
+        _ => None,
+    }
 }
 
 /// Applies one input to the state of one tracking number.

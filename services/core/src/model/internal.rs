@@ -3,8 +3,9 @@
 use super::CarrierScan;
 use serde::{Deserialize, Serialize};
 
-/// order-tracker → scan-matcher: "scans for this tracking number belong to this order".
-/// Keyed by tracking number so it lands beside that number's scans.
+/// scan-matcher → scan-matcher: "scans for this tracking number belong to this order",
+/// re-keyed from a shipment-created order event by tracking number so it lands beside
+/// that number's scans.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentRegistered {
     pub tracking_number: String,

@@ -21,7 +21,7 @@ pub use state::{
 use crate::matcher::HeldScan;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
-    OrderEventKind, Origin, ReviewRequestCommand, ShipmentRegistered, Timestamp,
+    OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +37,6 @@ pub enum TrackerInput {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrackerOutput {
     Notification(NotificationCommand),
-    /// Tells the matcher which order a tracking number belongs to.
-    ShipmentRegistered(ShipmentRegistered),
     /// A scan whose shipment this order never created; leaves for the dead-letter topic.
     Unmatched {
         scan: CarrierScan,
@@ -211,12 +209,6 @@ fn apply_order_event(
                     pending: None,
                 },
             );
-            outputs.push(TrackerOutput::ShipmentRegistered(ShipmentRegistered {
-                tracking_number: s.tracking_number.clone(),
-                carrier: s.carrier.clone(),
-                order_id: order.order_id.clone(),
-                shipment_id: s.shipment_id.clone(),
-            }));
             let (mut released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
                 .into_iter()
                 .partition(|h| h.scan.tracking_number == s.tracking_number);
