@@ -251,7 +251,9 @@ impl Pipeline {
                 | TrackerOutput::SuppressedApology { .. }
                 | TrackerOutput::SuppressedReview { .. }
                 | TrackerOutput::IncidentOpened { .. }
-                | TrackerOutput::IncidentClosed { .. } => {}
+                | TrackerOutput::IncidentClosed { .. }
+                | TrackerOutput::Delivered { .. }
+                | TrackerOutput::CarrierException { .. } => {}
             }
         }
     }

@@ -176,6 +176,15 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         Some(1.0),
         "{t}"
     );
+    // The UPS parcel arrived two days before its promise: the on-time rate sees it.
+    assert_eq!(
+        metric(
+            &t,
+            "wismo_deliveries_total{carrier=\"ups\",timing=\"on_time\"}"
+        ),
+        Some(1.0),
+        "{t}"
+    );
     assert_eq!(
         http_get(tracker.http, "/healthz").map(|(s, _)| s),
         Some(200)
@@ -232,5 +241,46 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
     assert_eq!(new[0]["milestone"], "DELIVERED");
     assert_eq!(new[0]["variables"]["order_progress"], "all_delivered");
     drop(matcher);
+    Ok(())
+}
+
+/// A scan whose shipment never turns up is held for the hold window, then leaves for
+/// the dead-letter topic with the reason, and the matcher counts it.
+#[test]
+fn a_scan_never_matched_leaves_for_dead_letter_with_its_reason() -> anyhow::Result<()> {
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
+    let matcher = Service::start(
+        "scan-matcher",
+        &bootstrap,
+        &[("WISMO_MATCHER_HOLD_WINDOW", "2s")],
+    )?;
+    let now = chrono::Utc::now().timestamp_millis();
+    wismo_e2e::events::publish(
+        &bootstrap,
+        &[wismo_e2e::events::scan("nobody", 1, "picked_up", now)],
+    )?;
+    let dead = values(&wismoctl(
+        &bootstrap,
+        &["read", "dead-letter", "--expect", "1", "--idle-secs", "10"],
+    )?);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["error_kind"], "unmatched");
+    assert_eq!(dead[0]["source_topic"], "carrier-scans");
+    assert!(
+        dead[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("TRK-nobody") && r.contains("within 2s")),
+        "{}",
+        dead[0]["reason"]
+    );
+    assert_eq!(
+        metric(
+            &matcher.metrics(),
+            "wismo_dead_letters_total{kind=\"unmatched\"}"
+        ),
+        Some(1.0)
+    );
     Ok(())
 }

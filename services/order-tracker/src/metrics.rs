@@ -11,6 +11,8 @@ pub struct TrackerMetrics {
     pub reviews: prometheus::IntCounter,
     pub incidents_opened: IntCounterVec,
     pub incidents_closed: IntCounterVec,
+    pub deliveries: IntCounterVec,
+    pub carrier_exceptions: IntCounterVec,
 }
 
 pub fn get() -> &'static TrackerMetrics {
@@ -47,6 +49,18 @@ pub fn get() -> &'static TrackerMetrics {
                 "wismo_incidents_closed_total",
                 "Delay incidents closed, by reason and carrier.",
                 &["reason", "carrier"]
+            )
+            .expect(M),
+            deliveries: register_int_counter_vec!(
+                "wismo_deliveries_total",
+                "Shipments delivered, by carrier and timing against the promise (on_time, late, no_promise).",
+                &["carrier", "timing"]
+            )
+            .expect(M),
+            carrier_exceptions: register_int_counter_vec!(
+                "wismo_carrier_exceptions_total",
+                "Shipments whose status became a carrier exception, by carrier and sub-status.",
+                &["carrier", "sub_status"]
             )
             .expect(M),
             unmapped: register_int_counter_vec!(

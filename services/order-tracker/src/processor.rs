@@ -113,6 +113,19 @@ impl OrderTracker {
                         .with_label_values(&[reason.as_str(), &carrier])
                         .inc();
                 }
+                TrackerOutput::Delivered { carrier, timing } => {
+                    m.deliveries
+                        .with_label_values(&[&carrier, timing.as_str()])
+                        .inc();
+                }
+                TrackerOutput::CarrierException {
+                    carrier,
+                    sub_status,
+                } => {
+                    m.carrier_exceptions
+                        .with_label_values(&[&carrier, &sub_status.to_string()])
+                        .inc();
+                }
                 TrackerOutput::UnmappedStatus {
                     carrier,
                     raw_status,

@@ -34,6 +34,11 @@ pub fn for_unmatched_scan(
     reason: &str,
     now: Timestamp,
 ) -> OutRecord {
+    crate::metrics::runtime()
+        .dead_letters
+        .with_label_values(&[dead_letter_kind::UNMATCHED])
+        .inc();
+    tracing::warn!(carrier = %scan.carrier, %reason, "scan never matched; to dead-letter");
     let value = Codec::default().encode(subjects::CARRIER_SCAN, scan).ok();
     let key = Some(scan.tracking_number.as_bytes().to_vec());
     letter(

@@ -119,9 +119,9 @@ pub fn on_timer(config: &MatcherConfig, state: TrackingState, now: Timestamp) ->
     for h in expired {
         outputs.push(MatcherOutput::Unmatched {
             reason: format!(
-                "no shipment with tracking number {} was registered within {}h of the scan",
+                "no shipment with tracking number {} was registered within {} of the scan",
                 h.scan.tracking_number,
-                config.hold_window.num_hours()
+                short_duration(config.hold_window)
             ),
             scan: h.scan,
             origin: h.origin,
@@ -146,6 +146,16 @@ pub fn next_deadline(config: &MatcherConfig, state: &TrackingState) -> Option<Ti
         .min();
     let retention = state.registered_at.map(|at| at + config.mapping_retention);
     hold.into_iter().chain(retention).min()
+}
+
+/// `72h`, `90m` or `5s`: the largest whole unit, for reasons people read.
+fn short_duration(d: chrono::Duration) -> String {
+    let s = d.num_seconds();
+    match s {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 fn finish(state: TrackingState, outputs: Vec<MatcherOutput>) -> MatcherStep {

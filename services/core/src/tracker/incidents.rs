@@ -115,7 +115,7 @@ fn lost_deadline(config: &TrackerConfig, order: &OrderState, s: &Shipment) -> Op
     Some(anchor(s) + t.presumed_lost)
 }
 
-fn promise_end(placed: &Placed, tz: Tz) -> Option<Timestamp> {
+pub(super) fn promise_end(placed: &Placed, tz: Tz) -> Option<Timestamp> {
     placed
         .promised_delivery_date
         .map(|d| end_of_local_day(d, tz))

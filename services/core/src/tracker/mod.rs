@@ -23,6 +23,7 @@ use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
     OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
 };
+use crate::status::{Status, SubStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrackerInput {
@@ -76,6 +77,35 @@ pub enum TrackerOutput {
         reason: DelayReason,
         carrier: String,
     },
+    /// For the carrier on-time rate: a shipment delivered for the first time.
+    Delivered {
+        carrier: String,
+        timing: DeliveryTiming,
+    },
+    /// For the carrier exception rate: a shipment's status became an exception.
+    CarrierException {
+        carrier: String,
+        sub_status: SubStatus,
+    },
+}
+
+/// A delivery against the order's promise (end of the promised day, customer's time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryTiming {
+    OnTime,
+    Late,
+    /// No promised date, or the order itself is not known yet.
+    NoPromise,
+}
+
+impl DeliveryTiming {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryTiming::OnTime => "on_time",
+            DeliveryTiming::Late => "late",
+            DeliveryTiming::NoPromise => "no_promise",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +277,7 @@ fn apply_scan(
     let Some(shipment) = order.shipments.get_mut(&scan.tracking_number) else {
         return false;
     };
+    let was_delivered = shipment.delivered_at.is_some();
     let Some(effect) = scan::apply(config, shipment, scan) else {
         return false;
     };
@@ -256,7 +287,31 @@ fn apply_scan(
             raw_status: scan.raw_status.clone(),
         });
     }
+    if let (false, Some(at)) = (was_delivered, shipment.delivered_at) {
+        let promise = order
+            .placed
+            .as_ref()
+            .and_then(|p| incidents::promise_end(p, p.timezone()));
+        outputs.push(TrackerOutput::Delivered {
+            carrier: shipment.carrier.clone(),
+            timing: match promise {
+                None => DeliveryTiming::NoPromise,
+                Some(end) if at <= end => DeliveryTiming::OnTime,
+                Some(_) => DeliveryTiming::Late,
+            },
+        });
+    }
     if effect.status_changed {
+        if let Some(c) = shipment
+            .current
+            .as_ref()
+            .filter(|c| c.status == Status::Exception)
+        {
+            outputs.push(TrackerOutput::CarrierException {
+                carrier: shipment.carrier.clone(),
+                sub_status: c.sub_status,
+            });
+        }
         rearm_milestone(config, shipment, order_id, now, outputs);
     }
     true
