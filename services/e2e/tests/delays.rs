@@ -3,8 +3,11 @@
 //! distinct apologies on the topic are exactly what `replay` decides for the same
 //! records, and detection lag while the service is up stays under a second.
 
+mod common;
+
 use anyhow::Context;
-use serde_json::{json, Value};
+use common::{command_ids, now_ms, replay_inputs};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{order, publish, scan, shipment};
@@ -23,10 +26,6 @@ label_created = "6s"
 in_transit = "6s"
 presumed_lost = "15s"
 "#;
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// Cumulative bucket counts of a histogram, by upper bound.
 fn buckets(metrics: &str, name: &str) -> Vec<(f64, f64)> {
@@ -77,13 +76,6 @@ fn describe(lines: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-fn apology_ids(lines: &[Value]) -> BTreeSet<String> {
-    lines
-        .iter()
-        .filter_map(|v| v["command_id"].as_str().map(String::from))
-        .collect()
-}
-
 #[test]
 fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let broker = Broker::start()?;
@@ -126,7 +118,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
 
     // The six first-stage apologies due while it was down fire once it has caught up.
     let caught_up = Instant::now() + Duration::from_secs(60);
-    while apology_ids(&values(&wismoctl(
+    while command_ids(&values(&wismoctl(
         &bootstrap,
         &["read", "delay-apology-commands", "--idle-secs", "1"],
     )?))
@@ -162,7 +154,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
             &bootstrap,
             &["read", "delay-apology-commands", "--idle-secs", "2"],
         )?);
-        if apology_ids(&live).len() >= expected || Instant::now() > deadline {
+        if command_ids(&live).len() >= expected || Instant::now() > deadline {
             break;
         }
         std::thread::sleep(Duration::from_secs(2));
@@ -176,36 +168,16 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let after = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
 
     // Replay over exactly what was published, with the records' own timestamps.
-    let mut replay_input = String::new();
-    for topic in ["orders", "carrier-scans"] {
-        for line in wismoctl(&bootstrap, &["read", topic, "--idle-secs", "2"])?.lines() {
-            let v: Value = serde_json::from_str(line)?;
-            replay_input.push_str(&json!({"topic": v["topic"], "key": v["key"], "timestamp": v["timestamp"], "value": v["value"]}).to_string());
-            replay_input.push('\n');
-        }
-    }
-    let cfg = wismo_config::Env::from_pairs([
-        ("WISMO_POLICY_FILE", policy.as_str()),
-        ("WISMO_COALESCE_WINDOW", "1s"),
-    ]);
-    let last = replay_input
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["timestamp"].as_i64())
-        .max()
-        .context("no input")?;
-    let replayed = replay::replay_file(
-        &replay_input,
-        wismo_config::matcher_config(&cfg)?,
-        wismo_config::tracker_config(&cfg)?,
-        wismo_config::Topics::from_env(&cfg),
-        chrono::Duration::milliseconds(horizon_end - last),
+    let replayed = replay_inputs(
+        &bootstrap,
+        &[
+            ("WISMO_POLICY_FILE", policy.as_str()),
+            ("WISMO_COALESCE_WINDOW", "1s"),
+        ],
+        horizon_end,
+        "delay-apology-commands",
     )?;
-    let replayed: Vec<Value> = replayed
-        .into_iter()
-        .filter(|l| l["topic"] == "delay-apology-commands")
-        .map(|mut l| l["value"].take())
-        .collect();
-    let replay_ids = apology_ids(&replayed);
+    let replay_ids = command_ids(&replayed);
     assert_eq!(
         replay_ids.len(),
         expected,
@@ -213,7 +185,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
         describe(&replayed)
     );
     assert_eq!(
-        apology_ids(&live),
+        command_ids(&live),
         replay_ids,
         "live and replay differ\nlive: {:#?}\nreplay: {:#?}",
         describe(&live),

@@ -2,7 +2,10 @@
 //! visible in the dispatcher's metrics, review requests on their durable timer, and
 //! a restart of the order-tracker and the dispatcher that repeats no command.
 
+mod common;
+
 use anyhow::Context;
+use common::now_ms;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -21,10 +24,6 @@ default_delay = "3s"
 late_extra = "2s"
 fallback_after_fulfilled = "1h"
 "#;
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {
     Ok(values(&wismoctl(

@@ -149,7 +149,7 @@ pub fn next_deadline(config: &MatcherConfig, state: &TrackingState) -> Option<Ti
 }
 
 /// `72h`, `90m` or `5s`: the largest whole unit, for reasons people read.
-fn short_duration(d: chrono::Duration) -> String {
+pub(crate) fn short_duration(d: chrono::Duration) -> String {
     let s = d.num_seconds();
     match s {
         s if s % 3600 == 0 => format!("{}h", s / 3600),

@@ -98,3 +98,11 @@ fn a_mapping_is_forgotten_after_its_retention() {
     assert_eq!(next_deadline(&c, &st), Some(t(0) + c.mapping_retention));
     assert!(on_timer(&c, st, t(0) + c.mapping_retention).state.is_none());
 }
+
+#[test]
+fn durations_in_reasons_read_in_their_largest_whole_unit() {
+    use chrono::Duration;
+    assert_eq!(super::short_duration(Duration::hours(72)), "72h");
+    assert_eq!(super::short_duration(Duration::minutes(90)), "90m");
+    assert_eq!(super::short_duration(Duration::seconds(5)), "5s");
+}

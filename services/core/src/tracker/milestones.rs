@@ -59,40 +59,36 @@ pub(super) fn transactional_channel(placed: &Placed) -> Option<ChannelKind> {
         .map(|c| c.kind)
 }
 
+/// Whom a notification is for, and on which channel.
+pub(super) struct Recipient<'a> {
+    pub order: &'a OrderState,
+    pub placed: &'a Placed,
+    pub channel: ChannelKind,
+}
+
 pub(super) fn order_confirmed(
     policy: &NotificationPolicy,
-    order: &OrderState,
-    placed: &Placed,
-    channel: ChannelKind,
+    to: &Recipient<'_>,
     now: Timestamp,
 ) -> NotificationCommand {
+    let (order, placed) = (to.order, to.placed);
     let mut variables = BTreeMap::new();
     variables.insert("order_id".into(), order.order_id.clone());
     variables.insert("item_count".into(), placed.items.len().to_string());
     if let Some(date) = placed.promised_delivery_date {
         variables.insert("promised_delivery_date".into(), date.to_string());
     }
-    command(
-        policy,
-        order,
-        placed,
-        None,
-        Milestone::OrderConfirmed,
-        channel,
-        variables,
-        now,
-    )
+    command(policy, to, None, Milestone::OrderConfirmed, variables, now)
 }
 
 pub(super) fn shipment_milestone(
     policy: &NotificationPolicy,
-    order: &OrderState,
-    placed: &Placed,
+    to: &Recipient<'_>,
     shipment: &Shipment,
     milestone: Milestone,
-    channel: ChannelKind,
     now: Timestamp,
 ) -> NotificationCommand {
+    let order = to.order;
     let mut variables = BTreeMap::new();
     variables.insert("order_id".into(), order.order_id.clone());
     variables.insert("carrier".into(), shipment.carrier.clone());
@@ -111,16 +107,7 @@ pub(super) fn shipment_milestone(
     if let Some(progress) = order_progress(order, milestone) {
         variables.insert("order_progress".into(), progress.into());
     }
-    command(
-        policy,
-        order,
-        placed,
-        Some(shipment),
-        milestone,
-        channel,
-        variables,
-        now,
-    )
+    command(policy, to, Some(shipment), milestone, variables, now)
 }
 
 /// Split shipments: where the order as a whole stands after this shipment's milestone.
@@ -143,17 +130,15 @@ fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static s
     }
 }
 
-#[allow(clippy::too_many_arguments)] // each is one field of the command
 fn command(
     policy: &NotificationPolicy,
-    order: &OrderState,
-    placed: &Placed,
+    to: &Recipient<'_>,
     shipment: Option<&Shipment>,
     milestone: Milestone,
-    channel: ChannelKind,
     variables: BTreeMap<String, String>,
     now: Timestamp,
 ) -> NotificationCommand {
+    let (order, placed) = (to.order, to.placed);
     let shipment_id = shipment.map(|s| s.shipment_id.clone());
     let id = command_id(
         "notification",
@@ -170,7 +155,7 @@ fn command(
         shipment_id,
         tracking_number: shipment.map(|s| s.tracking_number.clone()),
         milestone,
-        channel,
+        channel: to.channel,
         template_key: policy.template(milestone.as_str()),
         locale: placed.customer.locale.clone(),
         send_at: placed.send_at(policy, now),

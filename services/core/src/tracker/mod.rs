@@ -19,6 +19,7 @@ pub use state::{
 };
 
 use crate::matcher::HeldScan;
+use milestones::Recipient;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
     OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
@@ -395,10 +396,10 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
     for h in expired {
         outputs.push(TrackerOutput::Unmatched {
             reason: format!(
-                "order {} never created a shipment with tracking number {} within {}h",
+                "order {} never created a shipment with tracking number {} within {}",
                 order.order_id,
                 h.scan.tracking_number,
-                config.hold_window.num_hours()
+                crate::matcher::short_duration(config.hold_window)
             ),
             scan: h.scan,
             origin: h.origin,
@@ -412,11 +413,13 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
             order.confirmation.due = None;
             order.confirmation.sent = true;
             outputs.push(match channel {
-                Some(ch) => TrackerOutput::Notification(milestones::order_confirmed(
+                Some(channel) => TrackerOutput::Notification(milestones::order_confirmed(
                     &config.notifications,
-                    &order,
-                    &placed,
-                    ch,
+                    &Recipient {
+                        order: &order,
+                        placed: &placed,
+                        channel,
+                    },
                     now,
                 )),
                 None => suppressed(
@@ -447,13 +450,15 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
                 continue;
             }
             let output = match channel {
-                Some(ch) => TrackerOutput::Notification(milestones::shipment_milestone(
+                Some(channel) => TrackerOutput::Notification(milestones::shipment_milestone(
                     &config.notifications,
-                    &order,
-                    &placed,
+                    &Recipient {
+                        order: &order,
+                        placed: &placed,
+                        channel,
+                    },
                     shipment,
                     pending.milestone,
-                    ch,
                     now,
                 )),
                 None => suppressed(

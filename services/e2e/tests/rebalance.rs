@@ -1,0 +1,120 @@
+//! Scaling out and back in: a second order-tracker joins the group while timers are
+//! armed, then the first one leaves. State and timers move with their partitions
+//! (restored from the changelog on assignment), so every due timer fires, none is
+//! lost, and the distinct apologies are exactly what `replay` decides.
+
+mod common;
+
+use anyhow::Context;
+use common::{command_ids, now_ms, replay_inputs};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use wismo_e2e::events::{order, publish, scan, shipment};
+use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
+
+/// Only "not picked up" fires within the test, 8 s after the label.
+const POLICY: &str = r#"
+[delay]
+escalate_after = "10m"
+
+[delay.calendars.default]
+closed_weekdays = []
+
+[[delay.thresholds]]
+label_created = "8s"
+in_transit = "10m"
+"#;
+
+fn wave(prefix: &str, n: usize, at: i64) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for i in 1..=n {
+        let id = format!("{prefix}-{i}");
+        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, at));
+        lines.push(shipment(&id, at));
+        lines.push(scan(&id, 1, "label_created", at));
+    }
+    lines
+}
+
+#[test]
+fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::Result<()> {
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(&bootstrap, &["create-topics", "--partitions", "4"])?;
+    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
+    std::fs::write(&policy, POLICY)?;
+    let policy = policy.to_str().context("policy path")?.to_string();
+    let env = [
+        ("WISMO_POLICY_FILE", policy.as_str()),
+        ("WISMO_COALESCE_WINDOW", "1s"),
+    ];
+    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    let mut first = Service::start("order-tracker", &bootstrap, &env)?;
+
+    // Wave a: armed on the first tracker alone.
+    publish(&bootstrap, &wave("a", 12, now_ms()))?;
+    std::thread::sleep(Duration::from_secs(2));
+
+    // A second tracker joins: some partitions, with their armed timers, move to it.
+    let second = Service::start("order-tracker", &bootstrap, &env)?;
+    // Wave b: armed on whichever tracker owns each order now.
+    publish(&bootstrap, &wave("b", 12, now_ms()))?;
+    std::thread::sleep(Duration::from_secs(2));
+
+    // The first leaves cleanly; the second owns everything and must fire the rest.
+    let status = first.process.terminate()?;
+    anyhow::ensure!(status.success(), "first tracker exit: {status:?}");
+
+    let expected = 24;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut live: Vec<Value>;
+    loop {
+        live = values(&wismoctl(
+            &bootstrap,
+            &["read", "delay-apology-commands", "--idle-secs", "2"],
+        )?);
+        if command_ids(&live).len() >= expected {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{} of {expected} apologies: {}",
+            command_ids(&live).len(),
+            second.process.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    live = values(&wismoctl(
+        &bootstrap,
+        &["read", "delay-apology-commands", "--idle-secs", "2"],
+    )?);
+
+    // One apology per order, however often a handover made it repeat.
+    let mut per_order: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for v in &live {
+        per_order
+            .entry(v["order_id"].as_str().unwrap_or("?").to_string())
+            .or_default()
+            .insert(v["command_id"].as_str().unwrap_or("?").to_string());
+    }
+    assert_eq!(per_order.len(), expected, "{per_order:#?}");
+    assert!(
+        per_order.values().all(|ids| ids.len() == 1),
+        "{per_order:#?}"
+    );
+
+    let replayed = replay_inputs(&bootstrap, &env, now_ms(), "delay-apology-commands")?;
+    assert_eq!(command_ids(&live), command_ids(&replayed));
+
+    // The second tracker really took partitions over: it restored state on assignment.
+    let m = second.metrics();
+    assert!(
+        metric(&m, "wismo_restored_keys_total").is_some_and(|n| n > 0.0),
+        "{m}"
+    );
+    assert_eq!(metric(&m, "wismo_partitions_assigned"), Some(4.0), "{m}");
+    Ok(())
+}
