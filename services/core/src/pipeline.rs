@@ -188,7 +188,7 @@ impl Pipeline {
     fn route_matcher(&mut self, outputs: Vec<MatcherOutput>, queue: &mut VecDeque<Work>) {
         for out in outputs {
             match out {
-                MatcherOutput::Routed(routed) => {
+                MatcherOutput::Routed { routed, .. } => {
                     // The internal topic carries no origin of its own; the tracker's
                     // hold names the routed topic position, here a synthetic one.
                     let origin = Origin {

@@ -135,6 +135,7 @@ impl Processor for Dispatcher {
             key: cmd.order_id().to_string(),
             payload: input.payload,
             detectable_at,
+            not_before: None,
         };
         Step {
             state: None,

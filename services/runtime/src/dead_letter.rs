@@ -87,5 +87,6 @@ fn letter(
         key,
         payload,
         detectable_at: None,
+        not_before: None,
     }
 }

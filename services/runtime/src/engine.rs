@@ -402,8 +402,10 @@ impl<P: Processor> Engine<P> {
                     .as_ref()
                     .and_then(|s| self.processor.next_deadline(s));
                 part.store.put(key.clone(), step.state, deadline);
-                out.records
-                    .extend(step.records.into_iter().map(|r| (r, at)));
+                out.records.extend(step.records.into_iter().map(|r| {
+                    let stamp = r.not_before.map_or(at, |t| t.max(at));
+                    (r, stamp)
+                }));
                 out.dirty.insert((msg.partition(), key));
             }
         }

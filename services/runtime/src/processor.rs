@@ -110,6 +110,9 @@ pub struct OutRecord {
     /// For a command about a detected problem: when it became detectable. Once the
     /// record is acknowledged, the delay since then is recorded as time to detect.
     pub detectable_at: Option<Timestamp>,
+    /// The record is stamped with the timestamp of the input that caused it, but
+    /// never earlier than this (an output that joins an earlier input with this one).
+    pub not_before: Option<Timestamp>,
 }
 
 impl OutRecord {
@@ -127,6 +130,7 @@ impl OutRecord {
                 key: key.to_string(),
                 payload,
                 detectable_at: None,
+                not_before: None,
             }),
             Err(e) => {
                 crate::metrics::runtime().encode_failures.inc();

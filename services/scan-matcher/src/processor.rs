@@ -27,12 +27,16 @@ impl ScanMatcher {
         outputs
             .into_iter()
             .filter_map(|out| match out {
-                MatcherOutput::Routed(routed) => OutRecord::avro(
+                MatcherOutput::Routed { routed, held_since } => OutRecord::avro(
                     &self.topics.routed_scans,
                     &routed.order_id,
                     subjects::ROUTED_SCAN,
                     &routed,
-                ),
+                )
+                .map(|r| OutRecord {
+                    not_before: held_since,
+                    ..r
+                }),
                 MatcherOutput::Unmatched {
                     scan,
                     origin,

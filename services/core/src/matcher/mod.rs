@@ -25,8 +25,14 @@ pub enum MatcherInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MatcherOutput {
-    /// To the order-tracker, keyed by `order_id`.
-    Routed(RoutedScan),
+    /// To the order-tracker, keyed by `order_id`. A scan released from the hold has
+    /// `held_since`: its record must not be stamped earlier than that, so that
+    /// downstream it sorts as the join of the scan and its registration, the later
+    /// of the two, as `replay` decides it.
+    Routed {
+        routed: RoutedScan,
+        held_since: Option<Timestamp>,
+    },
     /// To the dead-letter topic: the scan never found its shipment, or the hold was full.
     Unmatched {
         scan: CarrierScan,
@@ -68,7 +74,10 @@ pub fn decide(
     match input {
         MatcherInput::Scan { scan, origin } => {
             if let Some(order_id) = scan.order_id.clone().or_else(|| state.order_id.clone()) {
-                outputs.push(MatcherOutput::Routed(RoutedScan { order_id, scan }));
+                outputs.push(MatcherOutput::Routed {
+                    routed: RoutedScan { order_id, scan },
+                    held_since: None,
+                });
             } else if state.held.iter().any(|h| h.scan.scan_id == scan.scan_id) {
                 // A resend of a scan already held: nothing new.
             } else if state.held.len() >= config.max_held_per_tracking {
@@ -96,11 +105,12 @@ pub fn decide(
             held.sort_by(|a, b| {
                 (a.scan.occurred_at, &a.scan.scan_id).cmp(&(b.scan.occurred_at, &b.scan.scan_id))
             });
-            outputs.extend(held.into_iter().map(|h| {
-                MatcherOutput::Routed(RoutedScan {
+            outputs.extend(held.into_iter().map(|h| MatcherOutput::Routed {
+                routed: RoutedScan {
                     order_id: reg.order_id.clone(),
                     scan: h.scan,
-                })
+                },
+                held_since: Some(h.held_at),
             }));
         }
     }

@@ -40,7 +40,9 @@ fn routed(step: &MatcherStep) -> Vec<String> {
     step.outputs
         .iter()
         .filter_map(|o| match o {
-            MatcherOutput::Routed(r) => Some(format!("{}:{}", r.order_id, r.scan.scan_id)),
+            MatcherOutput::Routed { routed: r, .. } => {
+                Some(format!("{}:{}", r.order_id, r.scan.scan_id))
+            }
             _ => None,
         })
         .collect()
@@ -105,4 +107,56 @@ fn durations_in_reasons_read_in_their_largest_whole_unit() {
     assert_eq!(super::short_duration(Duration::hours(72)), "72h");
     assert_eq!(super::short_duration(Duration::minutes(90)), "90m");
     assert_eq!(super::short_duration(Duration::seconds(5)), "5s");
+}
+
+#[test]
+fn a_released_scan_says_since_when_it_was_held_and_a_direct_one_does_not() {
+    let c = MatcherConfig::default();
+    let since = |s: &MatcherStep| -> Vec<Option<Timestamp>> {
+        s.outputs
+            .iter()
+            .filter_map(|o| match o {
+                MatcherOutput::Routed { held_since, .. } => Some(*held_since),
+                _ => None,
+            })
+            .collect()
+    };
+    let s = decide(&c, None, scan("a", None), t(5));
+    let s = decide(&c, s.state, registered(), t(2));
+    assert_eq!(since(&s), vec![Some(t(5))]);
+    let s = decide(&c, s.state, scan("b", None), t(6));
+    assert_eq!(since(&s), vec![None]);
+}
+
+#[test]
+fn shipment_created_events_imply_a_registration_and_nothing_else_does() {
+    use crate::model::{OrderEvent, ShipmentCreated};
+    let event = |shipment: Option<ShipmentCreated>| OrderEvent {
+        event_id: "e".into(),
+        order_id: "o1".into(),
+        occurred_at: t(0),
+        placed: None,
+        shipment_created: shipment,
+        cancelled: None,
+        return_requested: None,
+    };
+    let created = ShipmentCreated {
+        shipment_id: "s1".into(),
+        tracking_number: "T1".into(),
+        carrier: "ups".into(),
+        service_level: None,
+        origin_country: None,
+        skus: vec![],
+    };
+    assert_eq!(
+        registration(&event(Some(created))),
+        Some(ShipmentRegistered {
+            tracking_number: "T1".into(),
+            carrier: "ups".into(),
+            order_id: "o1".into(),
+            shipment_id: "s1".into(),
+        })
+    );
+    // An event with no payload is invalid: no registration either.
+    assert_eq!(registration(&event(None)), None);
 }

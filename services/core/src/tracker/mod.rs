@@ -19,12 +19,12 @@ pub use state::{
 };
 
 use crate::matcher::HeldScan;
-use milestones::Recipient;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
     OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
 };
 use crate::status::{Status, SubStatus};
+use milestones::Recipient;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrackerInput {
