@@ -284,3 +284,54 @@ fn a_scan_never_matched_leaves_for_dead_letter_with_its_reason() -> anyhow::Resu
     );
     Ok(())
 }
+
+/// Scans usually outnumber orders, so `carrier-scans` may have more partitions than
+/// `orders`: the scan-matcher only forwards `orders`, so the two need not match.
+#[test]
+fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> {
+    use wismo_e2e::events::{order, publish, scan, shipment};
+    let broker = Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(
+        &bootstrap,
+        &[
+            "create-topics",
+            "--partitions",
+            "2",
+            "--scan-partitions",
+            "3",
+        ],
+    )?;
+    let env = [("WISMO_COALESCE_WINDOW", "1s")];
+    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    let _tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut lines = Vec::new();
+    for n in 1..=6 {
+        let id = format!("o-{n}");
+        lines.push(order(&id, &format!("c-{id}"), "UTC", None, now));
+        lines.push(shipment(&id, now));
+        lines.push(scan(&id, 1, "picked_up", now + 100));
+    }
+    publish(&bootstrap, &lines)?;
+    let commands = values(&wismoctl(
+        &bootstrap,
+        &[
+            "read",
+            "notification-commands",
+            "--expect",
+            "12",
+            "--idle-secs",
+            "15",
+        ],
+    )?);
+    let shipped: BTreeSet<&str> = commands
+        .iter()
+        .filter(|c| c["milestone"] == "SHIPPED")
+        .filter_map(|c| c["order_id"].as_str())
+        .collect();
+    assert_eq!(shipped.len(), 6, "{commands:#?}");
+    Ok(())
+}

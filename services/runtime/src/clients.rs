@@ -57,10 +57,12 @@ pub(crate) fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own:
     }
 }
 
-/// Every input topic and the changelog must exist with the same partition count.
+/// Every input topic and the changelog must exist, and all but the forward-only
+/// inputs with the same partition count.
 pub(crate) fn check_partitions(
     consumer: &StreamConsumer<RebalanceContext>,
     inputs: &[String],
+    forward_only: &[String],
     config: &RuntimeConfig,
     stateful: bool,
 ) -> anyhow::Result<()> {
@@ -80,7 +82,9 @@ pub(crate) fn check_partitions(
             "topic {topic} does not exist; create it before starting {}",
             config.service
         );
-        counts.push((topic.clone(), n));
+        if !forward_only.contains(topic) {
+            counts.push((topic.clone(), n));
+        }
     }
     let first = counts.first().map_or(0, |(_, n)| *n);
     anyhow::ensure!(

@@ -13,7 +13,7 @@ use crate::clients::{check_partitions, consumer, producer};
 use crate::config::{DeliveryMode, RuntimeConfig};
 use crate::http::{self, Health};
 use crate::output::{produce_all, Outgoing};
-use crate::processor::{Decoded, InputRecord, OutRecord, Processor};
+use crate::processor::{Decoded, InputRecord, OutRecord, Processor, Rejection};
 use crate::rebalance::{RebalanceContext, RebalanceEvent, RebalanceLog};
 use crate::store::PartitionStore;
 use crate::{dead_letter, metrics, restore, shutdown};
@@ -46,11 +46,18 @@ pub async fn run<P: Processor>(
     let http = tokio::spawn(http::serve(config.http_addr, health.clone()));
     let mut stop = shutdown::on_signal();
 
-    let rebalances = Arc::new(RebalanceLog::default());
+    let forward_only = processor.forward_only_topics();
+    let rebalances = Arc::new(RebalanceLog::ignoring(forward_only.iter().cloned()));
     let consumer = consumer(&config, rebalances.clone())?;
     let producer = producer(&config)?;
     let topics = processor.input_topics();
-    check_partitions(&consumer, &topics, &config, processor.stateful())?;
+    check_partitions(
+        &consumer,
+        &topics,
+        &forward_only,
+        &config,
+        processor.stateful(),
+    )?;
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topic_refs)
@@ -72,6 +79,7 @@ pub async fn run<P: Processor>(
         rebalances,
         health: health.clone(),
         partitions: BTreeMap::new(),
+        forward_only: forward_only.into_iter().collect(),
     };
     let result = engine.run_until(&mut stop).await;
     engine.close();
@@ -107,6 +115,8 @@ struct Engine<P: Processor> {
     rebalances: Arc<RebalanceLog>,
     health: Arc<Health>,
     partitions: BTreeMap<i32, Partition<P::State>>,
+    /// Input topics that touch no state (see [`Processor::forward_only_topics`]).
+    forward_only: BTreeSet<String>,
 }
 
 impl<P: Processor> Engine<P> {
@@ -114,9 +124,13 @@ impl<P: Processor> Engine<P> {
         while !*stop.borrow() {
             let (batch, drained) = self.collect(stop).await;
             let revoked = self.apply_rebalances()?;
+            // Records of revoked partitions go to their new owner. A forward-only
+            // topic's partition numbers are not state partitions, so they stay.
             let batch: Vec<_> = batch
                 .into_iter()
-                .filter(|m| !revoked.contains(&m.partition()))
+                .filter(|m| {
+                    self.forward_only.contains(m.topic()) || !revoked.contains(&m.partition())
+                })
                 .collect();
             let started = Instant::now();
             self.process(batch, drained).await?;
@@ -235,7 +249,7 @@ impl<P: Processor> Engine<P> {
     /// where nothing was committed yet).
     fn committed(&self, partition: i32) -> anyhow::Result<BTreeMap<String, i64>> {
         let mut tpl = TopicPartitionList::new();
-        for topic in self.processor.input_topics() {
+        for topic in self.keyed_topics() {
             tpl.add_partition(&topic, partition);
         }
         let committed = tokio::task::block_in_place(|| {
@@ -255,12 +269,21 @@ impl<P: Processor> Engine<P> {
             .collect())
     }
 
+    /// The input topics whose partitions hold state.
+    fn keyed_topics(&self) -> Vec<String> {
+        self.processor
+            .input_topics()
+            .into_iter()
+            .filter(|t| !self.forward_only.contains(t))
+            .collect()
+    }
+
     /// Whether every input topic of `partition` has been decided up to its end.
     fn check_caught_up(&self, partition: i32) -> bool {
         let Some(part) = self.partitions.get(&partition) else {
             return false;
         };
-        self.processor.input_topics().iter().all(|topic| {
+        self.keyed_topics().iter().all(|topic| {
             let next = part.next_offsets.get(topic).copied().unwrap_or(0);
             tokio::task::block_in_place(|| {
                 self.consumer
@@ -285,6 +308,17 @@ impl<P: Processor> Engine<P> {
                 .entry((msg.topic().to_string(), msg.partition()))
                 .or_insert(0);
             *next = (*next).max(msg.offset() + 1);
+            let ts = msg
+                .timestamp()
+                .to_millis()
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .unwrap_or(wall)
+                .min(wall);
+            if self.forward_only.contains(msg.topic()) {
+                // No state and no stream time: passed on at its own timestamp.
+                self.decide(msg, ts, ts, &mut out);
+                continue;
+            }
             if !self.partitions.contains_key(&msg.partition()) {
                 // A record from a partition whose assignment we have not seen yet.
                 self.restore(msg.partition())?;
@@ -293,12 +327,6 @@ impl<P: Processor> Engine<P> {
                 part.next_offsets
                     .insert(msg.topic().to_string(), msg.offset() + 1);
             }
-            let ts = msg
-                .timestamp()
-                .to_millis()
-                .and_then(chrono::DateTime::from_timestamp_millis)
-                .unwrap_or(wall)
-                .min(wall);
             let now = self.advance(msg.partition(), ts, &mut out);
             self.decide(msg, ts, now, &mut out);
         }
@@ -372,7 +400,15 @@ impl<P: Processor> Engine<P> {
             key: msg.key(),
             payload: msg.payload(),
         };
-        match self.processor.decode(&record) {
+        let forward_only = self.forward_only.contains(record.topic);
+        let decoded = self.processor.decode(&record).and_then(|d| match d {
+            // Its partition holds no state to apply it to: a bug, but never silent.
+            Decoded::Keyed { .. } if forward_only => Err(Rejection::invalid(
+                "a record of a forward-only topic decoded to a keyed input",
+            )),
+            d => Ok(d),
+        });
+        match decoded {
             Err(rejection) => {
                 metrics::runtime()
                     .dead_letters

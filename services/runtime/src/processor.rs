@@ -154,8 +154,9 @@ pub trait Processor: Send + 'static {
     type State: Serialize + DeserializeOwned + Send + 'static;
     type Input: Send;
 
-    /// Topics to consume. All must be co-partitioned (same partition count and
-    /// partitioner) because state for one key lives in one partition.
+    /// Topics to consume. All but the forward-only ones must be co-partitioned (same
+    /// partition count and partitioner) because state for one key lives in one
+    /// partition.
     fn input_topics(&self) -> Vec<String>;
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Self::Input>, Rejection>;
@@ -169,6 +170,13 @@ pub trait Processor: Send + 'static {
     ) -> Step<Self::State>;
 
     fn on_timer(&mut self, key: &str, state: Self::State, now: Timestamp) -> Step<Self::State>;
+
+    /// Input topics whose records only ever decode to [`Decoded::Forward`]: they
+    /// touch no state and carry no stream time, so they need not be co-partitioned
+    /// with the other inputs (the scan-matcher's `orders`).
+    fn forward_only_topics(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Whether the processor keeps per-key state. A stateless one has no changelog
     /// to write or restore.

@@ -15,9 +15,30 @@ pub(crate) enum RebalanceEvent {
 #[derive(Default)]
 pub(crate) struct RebalanceLog {
     events: Mutex<Vec<RebalanceEvent>>,
+    /// Forward-only input topics: their partitions hold no state, so their numbers
+    /// are not state partitions (they need not be co-partitioned with the rest).
+    stateless_topics: BTreeSet<String>,
 }
 
 impl RebalanceLog {
+    pub fn ignoring(stateless_topics: impl IntoIterator<Item = String>) -> Self {
+        RebalanceLog {
+            events: Mutex::default(),
+            stateless_topics: stateless_topics.into_iter().collect(),
+        }
+    }
+
+    /// State partition numbers in `tpl`: co-partitioned topics share them.
+    fn partitions_of(&self, tpl: &TopicPartitionList) -> Vec<i32> {
+        let set: BTreeSet<i32> = tpl
+            .elements()
+            .iter()
+            .filter(|e| !self.stateless_topics.contains(e.topic()))
+            .map(|e| e.partition())
+            .collect();
+        set.into_iter().collect()
+    }
+
     fn push(&self, e: RebalanceEvent) {
         if let Ok(mut events) = self.events.lock() {
             events.push(e);
@@ -48,12 +69,6 @@ impl RebalanceContext {
 
 impl ClientContext for RebalanceContext {}
 
-/// Input partition numbers: co-partitioned topics share them.
-fn partitions_of(tpl: &TopicPartitionList) -> Vec<i32> {
-    let set: BTreeSet<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-    set.into_iter().collect()
-}
-
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, _c: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
@@ -61,8 +76,9 @@ impl ConsumerContext for RebalanceContext {
                 .rebalances
                 .with_label_values(&["revoke"])
                 .inc();
-            tracing::info!(partitions = ?partitions_of(tpl), "partitions revoked");
-            self.log.push(RebalanceEvent::Revoked(partitions_of(tpl)));
+            let partitions = self.log.partitions_of(tpl);
+            tracing::info!(?partitions, "partitions revoked");
+            self.log.push(RebalanceEvent::Revoked(partitions));
         }
     }
 
@@ -72,8 +88,9 @@ impl ConsumerContext for RebalanceContext {
                 .rebalances
                 .with_label_values(&["assign"])
                 .inc();
-            tracing::info!(partitions = ?partitions_of(tpl), "partitions assigned");
-            self.log.push(RebalanceEvent::Assigned(partitions_of(tpl)));
+            let partitions = self.log.partitions_of(tpl);
+            tracing::info!(?partitions, "partitions assigned");
+            self.log.push(RebalanceEvent::Assigned(partitions));
         }
     }
 }

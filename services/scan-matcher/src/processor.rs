@@ -58,13 +58,18 @@ impl Processor for ScanMatcher {
     type Input = MatcherInput;
 
     /// `orders` is consumed for its shipment-created events only, re-keyed onto the
-    /// matcher's own registrations topic; so routing never waits on another service.
+    /// matcher's own registrations topic; so routing never waits on another service,
+    /// and `orders` may have its own partition count.
     fn input_topics(&self) -> Vec<String> {
         vec![
             self.topics.carrier_scans.clone(),
             self.topics.shipment_registrations.clone(),
             self.topics.orders.clone(),
         ]
+    }
+
+    fn forward_only_topics(&self) -> Vec<String> {
+        vec![self.topics.orders.clone()]
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<MatcherInput>, Rejection> {

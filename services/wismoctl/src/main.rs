@@ -25,8 +25,13 @@ struct Cli {
 enum Command {
     /// Create every topic wismo uses (names from WISMO_TOPIC_* variables).
     CreateTopics {
+        /// Partitions of `orders` and everything keyed by order or customer.
         #[arg(long, default_value_t = 3)]
         partitions: i32,
+        /// Partitions of `carrier-scans` and the scan-matcher's own topics (keyed by
+        /// tracking number); the same as --partitions unless given.
+        #[arg(long)]
+        scan_partitions: Option<i32>,
         #[arg(long, default_value_t = 1)]
         replication: i32,
     },
@@ -43,8 +48,15 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::CreateTopics {
             partitions,
+            scan_partitions,
             replication,
-        } => topics::create_all(&cli.bootstrap, &topics, partitions, replication).await,
+        } => {
+            let counts = topics::Partitions {
+                by_order: partitions,
+                by_tracking_number: scan_partitions.unwrap_or(partitions),
+            };
+            topics::create_all(&cli.bootstrap, &topics, counts, replication).await
+        }
         Command::Publish(args) => publish::run(&cli.bootstrap, &topics, args).await,
         Command::Read(args) => read::run(&cli.bootstrap, &topics, args).await,
     }

@@ -1,5 +1,7 @@
 //! Creating wismo's topics: inputs, outputs, internal repartition topics and the
-//! compacted changelogs, all with one partition count so they are co-partitioned.
+//! compacted changelogs. Topics read together by one service share a partition
+//! count (co-partitioned); scans and orders may differ, since the scan-matcher only
+//! forwards `orders`.
 
 use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -8,39 +10,48 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 use wismo_config::Topics;
 
+/// Partition counts of the two key spaces.
+#[derive(Debug, Clone, Copy)]
+pub struct Partitions {
+    /// Keyed by order id or customer id: the order-tracker's and dispatcher's topics.
+    pub by_order: i32,
+    /// Keyed by tracking number: the scan-matcher's topics.
+    pub by_tracking_number: i32,
+}
+
 pub async fn create_all(
     bootstrap: &str,
     topics: &Topics,
-    partitions: i32,
+    partitions: Partitions,
     replication: i32,
 ) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()
         .context("creating admin client")?;
+    let (o, t) = (partitions.by_order, partitions.by_tracking_number);
     let plain = [
-        &topics.orders,
-        &topics.carrier_scans,
-        &topics.notifications,
-        &topics.delay_apologies,
-        &topics.review_requests,
-        &topics.outbox,
-        &topics.dead_letter,
-        &topics.shipment_registrations,
-        &topics.routed_scans,
+        (&topics.orders, o),
+        (&topics.carrier_scans, t),
+        (&topics.notifications, o),
+        (&topics.delay_apologies, o),
+        (&topics.review_requests, o),
+        (&topics.outbox, o),
+        (&topics.dead_letter, o),
+        (&topics.shipment_registrations, t),
+        (&topics.routed_scans, o),
     ];
-    let compacted = [&topics.matcher_changelog, &topics.tracker_changelog];
+    let compacted = [
+        (&topics.matcher_changelog, t),
+        (&topics.tracker_changelog, o),
+    ];
     let mut new = Vec::new();
-    for name in plain {
-        new.push(NewTopic::new(
-            name,
-            partitions,
-            TopicReplication::Fixed(replication),
-        ));
+    for (name, n) in plain {
+        new.push(NewTopic::new(name, n, TopicReplication::Fixed(replication)));
     }
-    for name in compacted {
+    for (name, n) in compacted {
         new.push(
-            NewTopic::new(name, partitions, TopicReplication::Fixed(replication))
+            NewTopic::new(name, n, TopicReplication::Fixed(replication))
                 .set("cleanup.policy", "compact"),
         );
     }
