@@ -188,10 +188,7 @@ fn apply_order_event(
                 return false;
             }
             order.placed = Some(Placed {
-                customer: p.customer.clone(),
-                items: p.items.clone(),
-                promised_delivery_date: p.promised_delivery_date,
-                destination_country: p.destination_country.clone(),
+                event: (*p).clone(),
                 placed_at: event.occurred_at,
             });
             // Milestones that waited for the customer get a fresh window from now, so

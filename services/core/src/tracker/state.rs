@@ -1,7 +1,7 @@
 //! Per-order state: what the order-tracker knows about one order.
 
 use crate::matcher::HeldScan;
-use crate::model::{serde_time, Customer, DelayReason, Item, Milestone, Timestamp};
+use crate::model::{serde_time, DelayReason, Milestone, OrderPlaced, Timestamp};
 use crate::status::{Status, SubStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -78,16 +78,22 @@ pub struct Incident {
     pub closed_at: Option<Timestamp>,
 }
 
-/// What the shop told us at checkout.
+/// What the shop told us at checkout, and when. Reads as the [`OrderPlaced`] event
+/// itself (`placed.customer`, `placed.items`, …); stored flat in the changelog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placed {
-    pub customer: Customer,
-    pub items: Vec<Item>,
-    #[serde(with = "serde_time::opt_date")]
-    pub promised_delivery_date: Option<NaiveDate>,
-    pub destination_country: Option<String>,
+    #[serde(flatten)]
+    pub event: OrderPlaced,
     #[serde(with = "serde_time::millis")]
     pub placed_at: Timestamp,
+}
+
+impl std::ops::Deref for Placed {
+    type Target = OrderPlaced;
+
+    fn deref(&self) -> &OrderPlaced {
+        &self.event
+    }
 }
 
 impl Placed {
@@ -179,4 +185,30 @@ pub struct PendingMilestone {
     pub milestone: Milestone,
     #[serde(with = "serde_time::millis")]
     pub due: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The changelog holds `Placed` flat, as it did before it wrapped the event:
+    /// state written by an older version restores.
+    #[test]
+    fn placed_is_stored_flat_and_an_older_changelog_entry_restores() {
+        let stored = serde_json::json!({
+            "customer": {"customer_id": "c-1", "locale": "en-US", "timezone": "Europe/Berlin",
+                         "channels": [{"kind": "EMAIL", "transactional_consent": true, "marketing_consent": false}]},
+            "items": [{"sku": "s", "category": "home", "quantity": 1}],
+            "promised_delivery_date": 20518,
+            "destination_country": "DE",
+            "placed_at": 1772442000000_i64
+        });
+        let placed: Placed = serde_json::from_value(stored.clone()).expect("old layout");
+        assert_eq!(placed.customer.customer_id, "c-1");
+        assert_eq!(
+            placed.promised_delivery_date,
+            NaiveDate::from_ymd_opt(2026, 3, 6)
+        );
+        assert_eq!(serde_json::to_value(&placed).expect("serializes"), stored);
+    }
 }
