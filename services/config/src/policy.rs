@@ -120,6 +120,7 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawDelay {
     escalate_after: Option<PolicyDuration>,
+    back_on_track: Option<bool>,
     moderate_from: Option<PolicyDuration>,
     severe_from: Option<PolicyDuration>,
     compensation: Option<RawCompensation>,
@@ -170,6 +171,9 @@ fn build(raw: RawPolicy) -> Result<Policy, (String, String)> {
 }
 
 fn merge_delay(d: &mut DelayPolicy, raw: RawDelay) -> Result<(), (String, String)> {
+    if let Some(v) = raw.back_on_track {
+        d.back_on_track = v;
+    }
     if let Some(v) = raw.escalate_after {
         d.escalate_after = v.0;
     }
@@ -737,6 +741,19 @@ mod tests {
         let e = err("[delay.compensation]\nsevre = \"x\"\n");
         assert!(e.contains("field delay.compensation.sevre: "), "{e}");
         assert!(e.contains("`minor`, `moderate`, `severe`"), "{e}");
+    }
+
+    #[test]
+    fn back_on_track_is_on_unless_switched_off() {
+        assert!(parse("").unwrap().delay.back_on_track);
+        assert!(
+            !parse("[delay]\nback_on_track = false\n")
+                .unwrap()
+                .delay
+                .back_on_track
+        );
+        let e = err("[delay]\nback_on_track = \"no\"\n");
+        assert!(e.contains("field delay.back_on_track: "), "{e}");
     }
 
     #[test]

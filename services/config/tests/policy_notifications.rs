@@ -499,6 +499,7 @@ fn command_kinds_cover_the_core_enums() {
     let expected: Vec<String> = milestones
         .iter()
         .map(|m| m.as_str().to_string())
+        .chain(["back_on_track".to_string()])
         .chain(
             reasons
                 .iter()

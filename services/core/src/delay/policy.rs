@@ -69,6 +69,9 @@ pub struct DelayPolicy {
     pub severe_from: Duration,
     /// Offer suggested with an apology, by severity (`None`: no offer).
     pub compensation: BTreeMap<Severity, String>,
+    /// Tell the customer when a parcel we apologised for as stuck or lost moves again
+    /// (a notification with template `back_on_track`).
+    pub back_on_track: bool,
 }
 
 impl Default for DelayPolicy {
@@ -101,6 +104,7 @@ impl Default for DelayPolicy {
             ]
             .into_iter()
             .collect(),
+            back_on_track: true,
         }
     }
 }

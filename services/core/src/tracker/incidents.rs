@@ -6,7 +6,7 @@
 //! Evaluation runs only from timers: at a rule's deadline, and a coalescing window
 //! after any change, so a burst of scans is judged as a whole.
 
-use super::milestones::transactional_channel;
+use super::milestones::{self, transactional_channel, Recipient};
 use super::state::{Incident, OrderState, Placed, Shipment};
 use super::{SuppressReason, TrackerConfig, TrackerOutput};
 use crate::calendar::{end_of_local_day, local_date};
@@ -297,9 +297,14 @@ pub(super) fn evaluate(
 
     let open_families: BTreeSet<&'static str> =
         order.open_incidents().map(|i| family(i.reason)).collect();
-    close_all(order, now, outputs, |i| {
+    let closed = close_all(order, now, outputs, |i| {
         !found.contains_key(family(i.reason))
     });
+    if config.delay.back_on_track {
+        for idx in closed {
+            back_on_track(config, order, &placed, idx, now, outputs);
+        }
+    }
 
     for (fam, finding) in &found {
         if open_families.contains(fam) {
@@ -352,12 +357,13 @@ pub(super) fn evaluate(
     }
 }
 
+/// Closes the open incidents `pred` selects; returns their indices.
 fn close_all(
     order: &mut OrderState,
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
     pred: impl Fn(&Incident) -> bool,
-) {
+) -> Vec<usize> {
     let to_close: Vec<usize> = order
         .incidents
         .iter()
@@ -365,7 +371,7 @@ fn close_all(
         .filter(|(_, i)| i.closed_at.is_none() && pred(i))
         .map(|(n, _)| n)
         .collect();
-    for n in to_close {
+    for &n in &to_close {
         order.incidents[n].closed_at = Some(now);
         let carrier = carrier_of(order, &order.incidents[n]);
         outputs.push(TrackerOutput::IncidentClosed {
@@ -373,6 +379,49 @@ fn close_all(
             carrier,
         });
     }
+    to_close
+}
+
+/// After a stuck or presumed-lost incident closed: if one of its parcels is in
+/// transit again on a fresh scan, say so. Out for delivery, delivered or an exception
+/// each have a message of their own, so they get no extra one.
+fn back_on_track(
+    config: &TrackerConfig,
+    order: &OrderState,
+    placed: &Placed,
+    idx: usize,
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
+    let incident = &order.incidents[idx];
+    if !matches!(
+        incident.reason,
+        DelayReason::StuckInTransit | DelayReason::PresumedLost
+    ) {
+        return;
+    }
+    let moving = incident
+        .tracking_numbers
+        .iter()
+        .filter_map(|t| order.shipments.get(t))
+        .find(|s| {
+            !settled(s) && s.status() == Status::InTransit && now - anchor(s) <= config.stale_window
+        });
+    let (Some(shipment), Some(channel)) = (moving, transactional_channel(placed)) else {
+        return;
+    };
+    let to = Recipient {
+        order,
+        placed,
+        channel,
+    };
+    outputs.push(TrackerOutput::Notification(milestones::back_on_track(
+        &config.notifications,
+        &to,
+        shipment,
+        &incident.id,
+        now,
+    )));
 }
 
 fn carrier_of(order: &OrderState, incident: &Incident) -> String {

@@ -110,6 +110,28 @@ pub(super) fn shipment_milestone(
     command(policy, to, Some(shipment), milestone, variables, now)
 }
 
+/// A parcel we apologised for as stuck or lost is moving again: an in-transit update
+/// with its own template and an id of its own per incident.
+pub(super) fn back_on_track(
+    policy: &NotificationPolicy,
+    to: &Recipient<'_>,
+    shipment: &Shipment,
+    incident_id: &str,
+    now: Timestamp,
+) -> NotificationCommand {
+    let mut cmd = shipment_milestone(policy, to, shipment, Milestone::Shipped, now);
+    cmd.command_id = command_id(
+        "notification",
+        &[&to.order.order_id, incident_id, "back_on_track"],
+    );
+    cmd.template_key = policy.template("back_on_track");
+    cmd.variables.insert(
+        "incident_id".into(),
+        format!("{}:{incident_id}", to.order.order_id),
+    );
+    cmd
+}
+
 /// Split shipments: where the order as a whole stands after this shipment's milestone.
 fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static str> {
     let all = |pred: fn(&Shipment) -> bool| order.shipments.values().all(pred);
