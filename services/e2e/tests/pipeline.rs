@@ -185,6 +185,21 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         Some(1.0),
         "{t}"
     );
+    // Support looks an order up by id on the tracker, a parcel by number on the matcher.
+    let (status, body) = http_get(tracker.http, "/orders/o-1001").context("lookup")?;
+    assert_eq!(status, 200, "{body}");
+    let state: Value = serde_json::from_str(&body)?;
+    assert_eq!(state["order_id"], "o-1001");
+    assert!(
+        state["shipments"]["1Z999AA10123456784"]["delivered_at"].is_number(),
+        "{state:#}"
+    );
+    let (status, body) = http_get(tracker.http, "/orders/no-such-order").context("lookup")?;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) =
+        http_get(matcher.http, "/tracking/1Z999AA10123456784").context("lookup")?;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("o-1001"), "{body}");
     assert_eq!(
         http_get(tracker.http, "/healthz").map(|(s, _)| s),
         Some(200)

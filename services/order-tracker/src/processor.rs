@@ -147,6 +147,11 @@ impl Processor for OrderTracker {
         vec![self.topics.orders.clone(), self.topics.routed_scans.clone()]
     }
 
+    /// `GET /orders/{order_id}`: the order's state, for support and tracking pages.
+    fn lookup_route(&self) -> Option<&'static str> {
+        Some("orders")
+    }
+
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<TrackerInput>, Rejection> {
         let codec = Codec::default();
         if record.topic == self.topics.orders {

@@ -12,6 +12,7 @@
 use crate::clients::{check_partitions, consumer, producer};
 use crate::config::{DeliveryMode, RuntimeConfig};
 use crate::http::{self, Health};
+use crate::lookup;
 use crate::output::{produce_all, Outgoing};
 use crate::processor::{Decoded, InputRecord, OutRecord, Processor, Rejection};
 use crate::rebalance::{RebalanceContext, RebalanceEvent, RebalanceLog};
@@ -26,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use wismo_core::clock::Clock;
 use wismo_core::model::Timestamp;
 
@@ -43,7 +44,13 @@ pub async fn run<P: Processor>(
 ) -> anyhow::Result<()> {
     let health = Arc::new(Health::default());
     health.beat();
-    let http = tokio::spawn(http::serve(config.http_addr, health.clone()));
+    let (query_tx, queries) = lookup::channel();
+    let route = processor.lookup_route().filter(|_| processor.stateful());
+    let http = tokio::spawn(http::serve(
+        config.http_addr,
+        health.clone(),
+        route.map(|r| (r, query_tx)),
+    ));
     let mut stop = shutdown::on_signal();
 
     let forward_only = processor.forward_only_topics();
@@ -80,6 +87,7 @@ pub async fn run<P: Processor>(
         health: health.clone(),
         partitions: BTreeMap::new(),
         forward_only: forward_only.into_iter().collect(),
+        queries,
     };
     let result = engine.run_until(&mut stop).await;
     engine.close();
@@ -117,6 +125,8 @@ struct Engine<P: Processor> {
     partitions: BTreeMap<i32, Partition<P::State>>,
     /// Input topics that touch no state (see [`Processor::forward_only_topics`]).
     forward_only: BTreeSet<String>,
+    /// State lookups from the HTTP side, answered between batches.
+    queries: mpsc::Receiver<lookup::Query>,
 }
 
 impl<P: Processor> Engine<P> {
@@ -145,20 +155,28 @@ impl<P: Processor> Engine<P> {
     /// Waits for the first record (or the next timer, or shutdown), then takes what
     /// else arrives within the linger time, up to the batch size. `drained` is true
     /// when nothing more was waiting: the consumer has caught up.
-    async fn collect(&self, stop: &mut watch::Receiver<bool>) -> (Vec<OwnedMessage>, bool) {
+    async fn collect(&mut self, stop: &mut watch::Receiver<bool>) -> (Vec<OwnedMessage>, bool) {
         let mut batch = Vec::new();
         let wait = self.time_to_next_timer().min(self.config.timer_tick);
-        tokio::select! {
-            biased;
-            _ = stop.changed() => return (batch, true),
-            _ = tokio::time::sleep(wait) => return (batch, true),
-            r = self.consumer.recv() => match r {
-                Ok(m) => batch.push(m.detach()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "consume error");
-                    return (batch, true);
+        let idle_until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                biased;
+                _ = stop.changed() => return (batch, true),
+                Some(query) = self.queries.recv() => {
+                    self.answer(query);
+                    continue;
                 }
-            },
+                _ = tokio::time::sleep_until(idle_until) => return (batch, true),
+                r = self.consumer.recv() => match r {
+                    Ok(m) => batch.push(m.detach()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "consume error");
+                        return (batch, true);
+                    }
+                },
+            }
+            break;
         }
         while batch.len() < self.config.batch_max && !self.rebalances.pending() {
             match tokio::time::timeout(self.config.batch_linger, self.consumer.recv()).await {
@@ -171,6 +189,22 @@ impl<P: Processor> Engine<P> {
             }
         }
         (batch, false)
+    }
+
+    fn answer(&self, query: lookup::Query) {
+        let found = self
+            .partitions
+            .values()
+            .find_map(|p| p.store.get(&query.key))
+            .and_then(|state| serde_json::to_value(state).ok());
+        let answer = match found {
+            Some(state) => lookup::Answer::Found(state),
+            None => lookup::Answer::NotHeld {
+                partitions: self.partitions.keys().copied().collect(),
+            },
+        };
+        // The asker may have given up; nothing to do then.
+        let _ = query.reply.send(answer);
     }
 
     fn time_to_next_timer(&self) -> Duration {

@@ -1,9 +1,12 @@
-//! `/metrics`, `/healthz` and `/readyz`.
+//! `/metrics`, `/healthz`, `/readyz`, and the state lookup where the service has one.
 
 use axum::{extract::State, http::StatusCode, routing::get, Router};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use crate::lookup;
 
 /// What the probes report. Live: the processing loop has beaten recently.
 /// Ready: started and not restoring state.
@@ -31,12 +34,24 @@ impl Health {
     }
 }
 
-pub(crate) async fn serve(addr: SocketAddr, health: Arc<Health>) -> anyhow::Result<()> {
-    let app = Router::new()
+/// Serves the probes and metrics, and `GET /<route>/{key}` when `lookup` is given.
+pub(crate) async fn serve(
+    addr: SocketAddr,
+    health: Arc<Health>,
+    lookup: Option<(&'static str, mpsc::Sender<lookup::Query>)>,
+) -> anyhow::Result<()> {
+    let mut app = Router::new()
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(health);
+    if let Some((route, queries)) = lookup {
+        app = app.merge(
+            Router::new()
+                .route(&format!("/{route}/{{key}}"), get(lookup::handle))
+                .with_state(queries),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "http listening");
     axum::serve(listener, app).await?;

@@ -17,6 +17,7 @@ pub mod config;
 pub mod dead_letter;
 mod engine;
 mod http;
+mod lookup;
 pub mod metrics;
 mod output;
 mod processor;

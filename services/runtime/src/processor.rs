@@ -178,6 +178,12 @@ pub trait Processor: Send + 'static {
         Vec::new()
     }
 
+    /// The path under which `GET /<route>/{key}` returns a key's current state as
+    /// JSON (the order-tracker: `orders`). `None`: no lookup.
+    fn lookup_route(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether the processor keeps per-key state. A stateless one has no changelog
     /// to write or restore.
     fn stateful(&self) -> bool {

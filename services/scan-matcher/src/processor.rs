@@ -68,6 +68,12 @@ impl Processor for ScanMatcher {
         ]
     }
 
+    /// `GET /tracking/{tracking_number}`: which order a number belongs to, and the
+    /// scans still waiting for their shipment.
+    fn lookup_route(&self) -> Option<&'static str> {
+        Some("tracking")
+    }
+
     fn forward_only_topics(&self) -> Vec<String> {
         vec![self.topics.orders.clone()]
     }
