@@ -6,12 +6,12 @@
 mod common;
 
 use anyhow::Context;
-use common::{command_ids, now_ms, replay_inputs};
+use common::{broker_with_topics, command_ids, now_ms, policy_file, replay_inputs};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{order, publish, scan, shipment};
-use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
+use wismo_e2e::{metric, values, wismoctl, Service};
 
 /// Thresholds of seconds, every day a business day, so the test runs any day.
 const POLICY: &str = r#"
@@ -78,12 +78,8 @@ fn describe(lines: &[Value]) -> BTreeSet<String> {
 
 #[test]
 fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
-    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
-    std::fs::write(&policy, POLICY)?;
-    let policy = policy.to_str().context("policy path")?.to_string();
+    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let policy = policy_file(POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
@@ -235,12 +231,8 @@ in_transit = "10m"
 /// parcels that were picked up get no apology: only the one never picked up does.
 #[test]
 fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
-    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
-    std::fs::write(&policy, OUTAGE_POLICY)?;
-    let policy = policy.to_str().context("policy path")?.to_string();
+    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let policy = policy_file(OUTAGE_POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),

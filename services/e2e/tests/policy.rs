@@ -4,13 +4,12 @@
 
 mod common;
 
-use anyhow::Context;
-use common::now_ms;
+use common::{broker_with_topics, now_ms, policy_file};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{order, publish, scan, shipment};
-use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
+use wismo_e2e::{metric, values, wismoctl, Service};
 
 /// Never quiet and short review delays, so the test runs at any hour in seconds.
 const POLICY: &str = r#"
@@ -34,12 +33,8 @@ fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {
 
 #[test]
 fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
-    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
-    std::fs::write(&policy, POLICY)?;
-    let policy = policy.to_str().context("policy path")?.to_string();
+    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let policy = policy_file(POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),

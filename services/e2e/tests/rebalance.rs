@@ -5,13 +5,12 @@
 
 mod common;
 
-use anyhow::Context;
-use common::{command_ids, now_ms, replay_inputs};
+use common::{broker_with_topics, command_ids, now_ms, policy_file, replay_inputs};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{order, publish, scan, shipment};
-use wismo_e2e::{metric, unique_name, values, wismoctl, Broker, Service};
+use wismo_e2e::{metric, values, wismoctl, Service};
 
 /// Only "not picked up" fires within the test, 8 s after the label.
 const POLICY: &str = r#"
@@ -39,12 +38,8 @@ fn wave(prefix: &str, n: usize, at: i64) -> Vec<Value> {
 
 #[test]
 fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "4"])?;
-    let policy = std::env::temp_dir().join(unique_name("wismo-policy") + ".toml");
-    std::fs::write(&policy, POLICY)?;
-    let policy = policy.to_str().context("policy path")?.to_string();
+    let (_broker, bootstrap) = broker_with_topics(4)?;
+    let policy = policy_file(POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),

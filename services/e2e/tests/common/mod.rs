@@ -57,3 +57,22 @@ pub fn replay_inputs(
         .map(|mut l| l["value"].take())
         .collect())
 }
+
+/// A throwaway broker with every wismo topic in `partitions` partitions; keep the
+/// broker alive for the test.
+pub fn broker_with_topics(partitions: u32) -> anyhow::Result<(wismo_e2e::Broker, String)> {
+    let broker = wismo_e2e::Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    wismoctl(
+        &bootstrap,
+        &["create-topics", "--partitions", &partitions.to_string()],
+    )?;
+    Ok((broker, bootstrap))
+}
+
+/// Writes `text` to a fresh policy file and returns its path.
+pub fn policy_file(text: &str) -> anyhow::Result<String> {
+    let path = std::env::temp_dir().join(wismo_e2e::unique_name("wismo-policy") + ".toml");
+    std::fs::write(&path, text)?;
+    Ok(path.to_str().context("policy path")?.to_string())
+}
