@@ -303,6 +303,50 @@ impl<P: Processor> Engine<P> {
             .collect())
     }
 
+    /// Whether every assigned partition of the forward-only topics has been read to
+    /// its end: what they feed back (the matcher's registrations) may still be due.
+    fn forward_only_caught_up(&self) -> bool {
+        if self.forward_only.is_empty() {
+            return true;
+        }
+        let (Ok(assignment), Ok(position)) = (self.consumer.assignment(), self.consumer.position())
+        else {
+            return false;
+        };
+        assignment
+            .elements()
+            .iter()
+            .filter(|e| self.forward_only.contains(e.topic()))
+            .all(|e| {
+                let (topic, partition) = (e.topic(), e.partition());
+                let read = position
+                    .find_partition(topic, partition)
+                    .and_then(|p| p.offset().to_raw())
+                    .filter(|o| *o >= 0)
+                    .or_else(|| self.committed_offset(topic, partition));
+                tokio::task::block_in_place(|| {
+                    self.consumer
+                        .fetch_watermarks(topic, partition, Duration::from_secs(5))
+                })
+                .is_ok_and(|(low, high)| high <= low || read.is_some_and(|r| r >= high))
+            })
+    }
+
+    /// The group's committed offset of one partition, if any.
+    fn committed_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(topic, partition);
+        let committed = tokio::task::block_in_place(|| {
+            self.consumer.committed_offsets(tpl, Duration::from_secs(5))
+        })
+        .ok()?;
+        let offset = committed
+            .find_partition(topic, partition)?
+            .offset()
+            .to_raw();
+        offset.filter(|o| *o >= 0)
+    }
+
     /// The input topics whose partitions hold state.
     fn keyed_topics(&self) -> Vec<String> {
         self.processor
@@ -361,16 +405,31 @@ impl<P: Processor> Engine<P> {
                 part.next_offsets
                     .insert(msg.topic().to_string(), msg.offset() + 1);
             }
-            let now = self.advance(msg.partition(), ts, &mut out);
+            let now = if self.processor.advances_stream_time(msg.topic()) {
+                self.advance(msg.partition(), ts, &mut out)
+            } else {
+                // Decided in its own time, but it moves no clock and fires no timer.
+                let stream = self
+                    .partitions
+                    .get(&msg.partition())
+                    .and_then(|p| p.stream_time);
+                stream.map_or(ts, |s| s.max(ts))
+            };
             self.decide(msg, ts, now, &mut out);
         }
-        if drained {
+        // What this batch writes onto our own inputs is still to be read back.
+        let inputs = self.processor.input_topics();
+        let feeds_itself = out.records.iter().any(|(r, _)| inputs.contains(&r.topic));
+        if drained && !feeds_itself {
             // Caught up: stream time follows the wall clock, so timers fire on time.
             let live_until =
                 wall - chrono::Duration::from_std(self.config.stream_grace).unwrap_or_default();
             let parts: Vec<i32> = self.partitions.keys().copied().collect();
+            let mut forward_caught_up = None;
             for p in parts {
-                if !self.partitions.get(&p).is_some_and(|x| x.caught_up) && self.check_caught_up(p)
+                if !self.partitions.get(&p).is_some_and(|x| x.caught_up)
+                    && *forward_caught_up.get_or_insert_with(|| self.forward_only_caught_up())
+                    && self.check_caught_up(p)
                 {
                     if let Some(part) = self.partitions.get_mut(&p) {
                         part.caught_up = true;

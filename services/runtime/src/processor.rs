@@ -184,6 +184,13 @@ pub trait Processor: Send + 'static {
         None
     }
 
+    /// Whether records of `topic` move stream time (and so fire timers). A topic read
+    /// far ahead of the input it waits for must not: the scan-matcher's scans would
+    /// otherwise expire their own holds before the shipments they wait for are read.
+    fn advances_stream_time(&self, _topic: &str) -> bool {
+        true
+    }
+
     /// Whether the processor keeps per-key state. A stateless one has no changelog
     /// to write or restore.
     fn stateful(&self) -> bool {

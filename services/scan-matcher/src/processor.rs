@@ -74,6 +74,13 @@ impl Processor for ScanMatcher {
         Some("tracking")
     }
 
+    /// Scans wait for registrations; on a backlog they are read far ahead of them, so
+    /// only registrations (and the wall clock once caught up) move the matcher's time
+    /// and expire holds. A held scan keeps its own time for its release.
+    fn advances_stream_time(&self, topic: &str) -> bool {
+        topic != self.topics.carrier_scans
+    }
+
     fn forward_only_topics(&self) -> Vec<String> {
         vec![self.topics.orders.clone()]
     }
