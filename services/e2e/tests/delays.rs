@@ -252,7 +252,27 @@ fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Res
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
     publish(&bootstrap, &lines)?;
-    std::thread::sleep(Duration::from_secs(5));
+    // The tracker comes back once every scan is routed and the deadline has passed.
+    let routed_by = Instant::now() + Duration::from_secs(60);
+    while values(&wismoctl(
+        &bootstrap,
+        &[
+            "read",
+            "wismo-scan-matcher-routed-scans",
+            "--idle-secs",
+            "1",
+        ],
+    )?)
+    .len()
+        < 5
+    {
+        anyhow::ensure!(
+            Instant::now() < routed_by,
+            "the matcher never routed the scans"
+        );
+    }
+    let past_deadline = t0 + 4_000 - now_ms();
+    std::thread::sleep(Duration::from_millis(past_deadline.max(0) as u64));
 
     let tracker = Service::start("order-tracker", &bootstrap, &env)?;
     let deadline = Instant::now() + Duration::from_secs(60);
