@@ -76,6 +76,29 @@ fn describe(lines: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Waits until the scan-matcher has routed `n` scans to the order-tracker's topic.
+fn wait_until_routed(bootstrap: &str, n: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while values(&wismoctl(
+        bootstrap,
+        &[
+            "read",
+            "wismo-scan-matcher-routed-scans",
+            "--idle-secs",
+            "1",
+        ],
+    )?)
+    .len()
+        < n
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the matcher never routed {n} scans"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let (_broker, bootstrap) = broker_with_topics(2)?;
@@ -106,10 +129,11 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     }
     publish(&bootstrap, &lines)?;
 
-    // Crash before any deadline, and come back.
+    // Crash before any deadline, and come back once the matcher (which does not
+    // wait for the tracker) has routed every scan, so the backlog is complete.
     std::thread::sleep(Duration::from_millis(1000));
     tracker.process.kill()?;
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until_routed(&bootstrap, 9)?;
     tracker = Service::start("order-tracker", &bootstrap, &env)?;
 
     // The six first-stage apologies due while it was down fire once it has caught up.
@@ -253,24 +277,7 @@ fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Res
     }
     publish(&bootstrap, &lines)?;
     // The tracker comes back once every scan is routed and the deadline has passed.
-    let routed_by = Instant::now() + Duration::from_secs(60);
-    while values(&wismoctl(
-        &bootstrap,
-        &[
-            "read",
-            "wismo-scan-matcher-routed-scans",
-            "--idle-secs",
-            "1",
-        ],
-    )?)
-    .len()
-        < 5
-    {
-        anyhow::ensure!(
-            Instant::now() < routed_by,
-            "the matcher never routed the scans"
-        );
-    }
+    wait_until_routed(&bootstrap, 5)?;
     let past_deadline = t0 + 4_000 - now_ms();
     std::thread::sleep(Duration::from_millis(past_deadline.max(0) as u64));
 
