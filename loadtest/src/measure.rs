@@ -32,6 +32,18 @@ impl Samples {
 }
 
 /// Runs `f`, returning its result with its wall and process CPU seconds.
+/// The broker to measure against: the one `bootstrap` names, else a throwaway
+/// Tansu broker (kept alive by the returned handle).
+pub fn broker(bootstrap: &Option<String>) -> anyhow::Result<(Option<wismo_e2e::Broker>, String)> {
+    if let Some(b) = bootstrap {
+        return Ok((None, b.clone()));
+    }
+    eprintln!("starting a throwaway Tansu broker");
+    let broker = wismo_e2e::Broker::start()?;
+    let bootstrap = broker.bootstrap();
+    Ok((Some(broker), bootstrap))
+}
+
 pub fn timed<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, (f64, f64))> {
     let (cpu0, t) = (cpu_seconds(), Instant::now());
     let out = f()?;

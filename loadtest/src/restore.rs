@@ -7,7 +7,7 @@
 //! `wismo_runtime::restore::restore_partition` and reports medians, the ratio and
 //! the memory a restored order takes. See `docs/performance.md`.
 
-use crate::measure::{timed, Samples};
+use crate::measure::{self, timed, Samples};
 use crate::produce::await_acks;
 use crate::{alloc, gen};
 use anyhow::{ensure, Context};
@@ -43,18 +43,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     ensure!(args.orders > 0, "--orders must be positive");
     ensure!(args.rounds > 0, "--rounds must be positive");
     ensure!(args.batch > 0, "--batch must be positive");
-    let broker = match &args.bootstrap {
-        Some(_) => None,
-        None => {
-            eprintln!("starting a throwaway Tansu broker");
-            Some(wismo_e2e::Broker::start()?)
-        }
-    };
-    let bootstrap = match (&args.bootstrap, &broker) {
-        (Some(b), _) => b.clone(),
-        (None, Some(broker)) => broker.bootstrap(),
-        (None, None) => unreachable!("a broker was started"),
-    };
+    let (broker, bootstrap) = measure::broker(&args.bootstrap)?;
     let topic = wismo_e2e::unique_name("loadtest-changelog");
     wismo_e2e::create_topics(&bootstrap, &[(&topic, 1)], true)?;
     wismo_e2e::wait_for_topic(&bootstrap, &topic, Duration::from_secs(30))?;

@@ -18,7 +18,7 @@ mod progress;
 mod raw;
 mod replay;
 
-use crate::measure::{child_pid, median, process_cpu_seconds};
+use crate::measure::{self, child_pid, median, process_cpu_seconds};
 use anyhow::{ensure, Context};
 use clap::Args;
 use progress::Counts;
@@ -115,17 +115,7 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         args.egress_per_second > 0,
         "--egress-per-second must be positive"
     );
-    let broker = match &args.bootstrap {
-        Some(_) => None,
-        None => {
-            eprintln!("starting a throwaway Tansu broker");
-            Some(wismo_e2e::Broker::start()?)
-        }
-    };
-    let bootstrap = match &broker {
-        Some(broker) => broker.bootstrap(),
-        None => args.bootstrap.clone().context("no broker to use")?,
-    };
+    let (broker, bootstrap) = measure::broker(&args.bootstrap)?;
     // The broker's CPU is only visible when it is our child.
     let broker_pid = broker.as_ref().and_then(|_| child_pid("tansu"));
 

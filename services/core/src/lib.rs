@@ -15,3 +15,4 @@ pub mod pipeline;
 pub mod policy;
 pub mod status;
 pub mod tracker;
+pub mod wording;

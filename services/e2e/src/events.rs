@@ -40,6 +40,19 @@ pub fn scan(id: &str, n: u32, code: &str, at: i64) -> Value {
         "raw_status_detail": null, "description": null, "occurred_at": at, "location": null, "carrier_edd": null, "order_id": null}})
 }
 
+/// Orders `<prefix>-1` to `<prefix>-n` in New York, each with one shipment and its
+/// label scan, all at `at`.
+pub fn labelled_orders(prefix: &str, n: usize, at: i64) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for i in 1..=n {
+        let id = format!("{prefix}-{i}");
+        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, at));
+        lines.push(shipment(&id, at));
+        lines.push(scan(&id, 1, "label_created", at));
+    }
+    lines
+}
+
 /// Publishes the lines at once (one wave per timestamp, no gap).
 pub fn publish(bootstrap: &str, lines: &[Value]) -> anyhow::Result<()> {
     let path = std::env::temp_dir().join(unique_name("wismo-events") + ".jsonl");

@@ -6,11 +6,13 @@
 mod common;
 
 use anyhow::Context;
-use common::{broker_with_topics, command_ids, now_ms, policy_file, replay_inputs};
+use common::{
+    broker_with_topics, command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use wismo_e2e::events::{order, publish, scan, shipment};
+use wismo_e2e::events::{labelled_orders, publish, scan};
 use wismo_e2e::{metric, values, wismoctl, Service};
 
 /// Thresholds of seconds, every day a business day, so the test runs any day.
@@ -117,13 +119,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
 
     // Phase 1: six orders; three are picked up, three never are.
     let t0 = now_ms();
-    let mut lines = Vec::new();
-    for n in 1..=6 {
-        let id = format!("o-{n}");
-        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t0));
-        lines.push(shipment(&id, t0));
-        lines.push(scan(&id, 1, "label_created", t0));
-    }
+    let mut lines = labelled_orders("o", 6, t0);
     for n in 1..=3 {
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
@@ -155,14 +151,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     // Phase 2, while the tracker is up: detection lag is measured on these.
     let before = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
     let t2 = now_ms();
-    let mut lines = Vec::new();
-    for n in 1..=8 {
-        let id = format!("p-{n}");
-        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t2));
-        lines.push(shipment(&id, t2));
-        lines.push(scan(&id, 1, "label_created", t2));
-    }
-    publish(&bootstrap, &lines)?;
+    publish(&bootstrap, &labelled_orders("p", 8, t2))?;
 
     // 6 orders × stuck stage 1 and 2, 3 × presumed lost, 8 × stuck stage 1 and 2;
     // wait until they are all there and nothing more arrives.
@@ -237,26 +226,13 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Only "not picked up" can fire within this test; nothing escalates.
-const OUTAGE_POLICY: &str = r#"
-[delay]
-escalate_after = "10m"
-
-[delay.calendars.default]
-closed_weekdays = []
-
-[[delay.thresholds]]
-label_created = "3s"
-in_transit = "10m"
-"#;
-
 /// Orders, shipments and scans arrive while the order-tracker is down, and it comes
 /// back after the "not picked up" deadline. The scans were routed meanwhile, so the
 /// parcels that were picked up get no apology: only the one never picked up does.
 #[test]
 fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Result<()> {
     let (_broker, bootstrap) = broker_with_topics(2)?;
-    let policy = policy_file(OUTAGE_POLICY)?;
+    let policy = policy_file(&not_picked_up_policy("3s"))?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
@@ -265,13 +241,7 @@ fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Res
     let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
 
     let t0 = now_ms();
-    let mut lines = Vec::new();
-    for n in 1..=3 {
-        let id = format!("o-{n}");
-        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, t0));
-        lines.push(shipment(&id, t0));
-        lines.push(scan(&id, 1, "label_created", t0));
-    }
+    let mut lines = labelled_orders("o", 3, t0);
     for n in 1..=2 {
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }

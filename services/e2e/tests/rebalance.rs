@@ -5,41 +5,19 @@
 
 mod common;
 
-use common::{broker_with_topics, command_ids, now_ms, policy_file, replay_inputs};
+use common::{
+    broker_with_topics, command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use wismo_e2e::events::{order, publish, scan, shipment};
+use wismo_e2e::events::{labelled_orders, publish};
 use wismo_e2e::{metric, values, wismoctl, Service};
-
-/// Only "not picked up" fires within the test, 8 s after the label.
-const POLICY: &str = r#"
-[delay]
-escalate_after = "10m"
-
-[delay.calendars.default]
-closed_weekdays = []
-
-[[delay.thresholds]]
-label_created = "8s"
-in_transit = "10m"
-"#;
-
-fn wave(prefix: &str, n: usize, at: i64) -> Vec<Value> {
-    let mut lines = Vec::new();
-    for i in 1..=n {
-        let id = format!("{prefix}-{i}");
-        lines.push(order(&id, &format!("c-{id}"), "America/New_York", None, at));
-        lines.push(shipment(&id, at));
-        lines.push(scan(&id, 1, "label_created", at));
-    }
-    lines
-}
 
 #[test]
 fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::Result<()> {
     let (_broker, bootstrap) = broker_with_topics(4)?;
-    let policy = policy_file(POLICY)?;
+    let policy = policy_file(&not_picked_up_policy("8s"))?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
@@ -49,13 +27,13 @@ fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::R
     let mut first = Service::start("order-tracker", &bootstrap, &env)?;
 
     // Wave a: armed on the first tracker alone.
-    publish(&bootstrap, &wave("a", 12, now_ms()))?;
+    publish(&bootstrap, &labelled_orders("a", 12, now_ms()))?;
     std::thread::sleep(Duration::from_secs(2));
 
     // A second tracker joins: some partitions, with their armed timers, move to it.
     let second = Service::start("order-tracker", &bootstrap, &env)?;
     // Wave b: armed on whichever tracker owns each order now.
-    publish(&bootstrap, &wave("b", 12, now_ms()))?;
+    publish(&bootstrap, &labelled_orders("b", 12, now_ms()))?;
     std::thread::sleep(Duration::from_secs(2));
 
     // The first leaves cleanly; the second owns everything and must fire the rest.

@@ -6,6 +6,7 @@ use anyhow::Context;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::ClientConfig;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,7 +63,7 @@ pub(crate) fn apply_overrides(c: &mut ClientConfig, config: &RuntimeConfig, own:
 pub(crate) fn check_partitions(
     consumer: &StreamConsumer<RebalanceContext>,
     inputs: &[String],
-    forward_only: &[String],
+    forward_only: &BTreeSet<String>,
     config: &RuntimeConfig,
     stateful: bool,
 ) -> anyhow::Result<()> {

@@ -53,11 +53,16 @@ pub async fn run<P: Processor>(
     ));
     let mut stop = shutdown::on_signal();
 
-    let forward_only = processor.forward_only_topics();
+    let forward_only: BTreeSet<String> = processor.forward_only_topics().into_iter().collect();
     let rebalances = Arc::new(RebalanceLog::ignoring(forward_only.iter().cloned()));
+    let topics = processor.input_topics();
+    let keyed_topics: Vec<String> = topics
+        .iter()
+        .filter(|t| !forward_only.contains(*t))
+        .cloned()
+        .collect();
     let consumer = consumer(&config, rebalances.clone())?;
     let producer = producer(&config)?;
-    let topics = processor.input_topics();
     check_partitions(
         &consumer,
         &topics,
@@ -86,7 +91,9 @@ pub async fn run<P: Processor>(
         rebalances,
         health: health.clone(),
         partitions: BTreeMap::new(),
-        forward_only: forward_only.into_iter().collect(),
+        input_topics: topics,
+        keyed_topics,
+        forward_only,
         queries,
     };
     let result = engine.run_until(&mut stop).await;
@@ -123,6 +130,9 @@ struct Engine<P: Processor> {
     rebalances: Arc<RebalanceLog>,
     health: Arc<Health>,
     partitions: BTreeMap<i32, Partition<P::State>>,
+    input_topics: Vec<String>,
+    /// The input topics whose partitions hold state: all but the forward-only ones.
+    keyed_topics: Vec<String>,
     /// Input topics that touch no state (see [`Processor::forward_only_topics`]).
     forward_only: BTreeSet<String>,
     /// State lookups from the HTTP side, answered between batches.
@@ -279,12 +289,12 @@ impl<P: Processor> Engine<P> {
         Ok(())
     }
 
-    /// The group's committed offsets of `partition` on every input topic (earliest
-    /// where nothing was committed yet).
+    /// The group's committed offsets of `partition` on every keyed input topic
+    /// (earliest where nothing was committed yet).
     fn committed(&self, partition: i32) -> anyhow::Result<BTreeMap<String, i64>> {
         let mut tpl = TopicPartitionList::new();
-        for topic in self.keyed_topics() {
-            tpl.add_partition(&topic, partition);
+        for topic in &self.keyed_topics {
+            tpl.add_partition(topic, partition);
         }
         let committed = tokio::task::block_in_place(|| {
             self.consumer
@@ -319,11 +329,21 @@ impl<P: Processor> Engine<P> {
             .filter(|e| self.forward_only.contains(e.topic()))
             .all(|e| {
                 let (topic, partition) = (e.topic(), e.partition());
+                // Nothing read yet since assignment: reading resumes at the commit.
                 let read = position
                     .find_partition(topic, partition)
                     .and_then(|p| p.offset().to_raw())
                     .filter(|o| *o >= 0)
-                    .or_else(|| self.committed_offset(topic, partition));
+                    .or_else(|| {
+                        let mut tpl = TopicPartitionList::new();
+                        tpl.add_partition(topic, partition);
+                        let committed = tokio::task::block_in_place(|| {
+                            self.consumer.committed_offsets(tpl, Duration::from_secs(5))
+                        })
+                        .ok()?;
+                        let offset = committed.find_partition(topic, partition)?.offset();
+                        offset.to_raw().filter(|o| *o >= 0)
+                    });
                 tokio::task::block_in_place(|| {
                     self.consumer
                         .fetch_watermarks(topic, partition, Duration::from_secs(5))
@@ -332,36 +352,12 @@ impl<P: Processor> Engine<P> {
             })
     }
 
-    /// The group's committed offset of one partition, if any.
-    fn committed_offset(&self, topic: &str, partition: i32) -> Option<i64> {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(topic, partition);
-        let committed = tokio::task::block_in_place(|| {
-            self.consumer.committed_offsets(tpl, Duration::from_secs(5))
-        })
-        .ok()?;
-        let offset = committed
-            .find_partition(topic, partition)?
-            .offset()
-            .to_raw();
-        offset.filter(|o| *o >= 0)
-    }
-
-    /// The input topics whose partitions hold state.
-    fn keyed_topics(&self) -> Vec<String> {
-        self.processor
-            .input_topics()
-            .into_iter()
-            .filter(|t| !self.forward_only.contains(t))
-            .collect()
-    }
-
     /// Whether every input topic of `partition` has been decided up to its end.
     fn check_caught_up(&self, partition: i32) -> bool {
         let Some(part) = self.partitions.get(&partition) else {
             return false;
         };
-        self.keyed_topics().iter().all(|topic| {
+        self.keyed_topics.iter().all(|topic| {
             let next = part.next_offsets.get(topic).copied().unwrap_or(0);
             tokio::task::block_in_place(|| {
                 self.consumer
@@ -418,9 +414,12 @@ impl<P: Processor> Engine<P> {
             self.decide(msg, ts, now, &mut out);
         }
         // What this batch writes onto our own inputs is still to be read back.
-        let inputs = self.processor.input_topics();
-        let feeds_itself = out.records.iter().any(|(r, _)| inputs.contains(&r.topic));
-        if drained && !feeds_itself {
+        if drained
+            && !out
+                .records
+                .iter()
+                .any(|(r, _)| self.input_topics.contains(&r.topic))
+        {
             // Caught up: stream time follows the wall clock, so timers fire on time.
             let live_until =
                 wall - chrono::Duration::from_std(self.config.stream_grace).unwrap_or_default();

@@ -3,9 +3,10 @@
 //! Scans arrive keyed by tracking number; per-order state is keyed by order id. The
 //! matcher keeps, per tracking number, which order it belongs to (learned from
 //! [`ShipmentRegistered`], which the matcher derives from the order's own
-//! shipment-created event with [`registration`]) and re-keys each scan by its order. A scan whose tracking
-//! number is not known yet is held, bounded in count and time, and released when the
-//! shipment is registered; one never matched leaves as [`MatcherOutput::Unmatched`].
+//! shipment-created event with [`registration`]) and re-keys each scan by its order.
+//! A scan whose tracking number is not known yet is held, bounded in count and time,
+//! and released when the shipment is registered; one never matched leaves as
+//! [`MatcherOutput::Unmatched`].
 
 mod config;
 mod state;
@@ -131,7 +132,7 @@ pub fn on_timer(config: &MatcherConfig, state: TrackingState, now: Timestamp) ->
             reason: format!(
                 "no shipment with tracking number {} was registered within {} of the scan",
                 h.scan.tracking_number,
-                short_duration(config.hold_window)
+                crate::wording::short_duration(config.hold_window)
             ),
             scan: h.scan,
             origin: h.origin,
@@ -156,16 +157,6 @@ pub fn next_deadline(config: &MatcherConfig, state: &TrackingState) -> Option<Ti
         .min();
     let retention = state.registered_at.map(|at| at + config.mapping_retention);
     hold.into_iter().chain(retention).min()
-}
-
-/// `72h`, `90m` or `5s`: the largest whole unit, for reasons people read.
-pub(crate) fn short_duration(d: chrono::Duration) -> String {
-    let s = d.num_seconds();
-    match s {
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }
 
 fn finish(state: TrackingState, outputs: Vec<MatcherOutput>) -> MatcherStep {

@@ -102,14 +102,6 @@ fn a_mapping_is_forgotten_after_its_retention() {
 }
 
 #[test]
-fn durations_in_reasons_read_in_their_largest_whole_unit() {
-    use chrono::Duration;
-    assert_eq!(super::short_duration(Duration::hours(72)), "72h");
-    assert_eq!(super::short_duration(Duration::minutes(90)), "90m");
-    assert_eq!(super::short_duration(Duration::seconds(5)), "5s");
-}
-
-#[test]
 fn a_released_scan_says_since_when_it_was_held_and_a_direct_one_does_not() {
     let c = MatcherConfig::default();
     let since = |s: &MatcherStep| -> Vec<Option<Timestamp>> {

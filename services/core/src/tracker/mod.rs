@@ -396,7 +396,7 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
                 "order {} never created a shipment with tracking number {} within {}",
                 order.order_id,
                 h.scan.tracking_number,
-                crate::matcher::short_duration(config.hold_window)
+                crate::wording::short_duration(config.hold_window)
             ),
             scan: h.scan,
             origin: h.origin,

@@ -76,3 +76,21 @@ pub fn policy_file(text: &str) -> anyhow::Result<String> {
     std::fs::write(&path, text)?;
     Ok(path.to_str().context("policy path")?.to_string())
 }
+
+/// A policy under which only "not picked up" fires within a test: `label_created`
+/// after the label (every day a business day), nothing else for ten minutes.
+pub fn not_picked_up_policy(label_created: &str) -> String {
+    format!(
+        r#"
+[delay]
+escalate_after = "10m"
+
+[delay.calendars.default]
+closed_weekdays = []
+
+[[delay.thresholds]]
+label_created = "{label_created}"
+in_transit = "10m"
+"#
+    )
+}
