@@ -1,45 +1,44 @@
 #!/usr/bin/env bash
-# Local Kafka-protocol broker (tansu, in-memory storage) for development.
+# A single-node Apache Kafka broker (KRaft: combined broker and controller) on
+# loopback, for the tests, the local run and the benchmarks.
 #
-#   scripts/broker.sh start  [PORT]   start in the background, wait until ready
-#   scripts/broker.sh stop            stop it (SIGTERM, then SIGKILL after 10 s)
-#   scripts/broker.sh status          report; exit 0 if running, 3 if not
+#   scripts/broker.sh start    start in the background; returns once it serves
+#   scripts/broker.sh run      run in the foreground (the test harness uses this)
+#   scripts/broker.sh stop     SIGTERM (a clean shutdown), SIGKILL after 30 s
+#   scripts/broker.sh status   exit 0 if running, 3 if not
 #
-# Port: PORT argument, else $WISMO_BROKER_PORT, else 19092. Listens and
-# advertises on 127.0.0.1 only. Bootstrap servers: 127.0.0.1:<port>.
-# State (pid, port, log): $WISMO_BROKER_DIR, default <repo>/.wismo/broker.
-# Storage is in memory: stopping the broker discards all topics and records.
-# The tansu binary: $TANSU_BIN, else `tansu` on PATH or in ~/.cargo/bin
-# (scripts/install-tools.sh installs it). Tansu 0.6 has no transactions.
+# Env:
+#   WISMO_BROKER_PORT             client port (default 19092); bootstrap 127.0.0.1:<port>
+#   WISMO_BROKER_CONTROLLER_PORT  KRaft controller port (default client port + 1)
+#   WISMO_BROKER_DIR              state: config, log, data (default <repo>/.wismo/broker)
+#   WISMO_BROKER_HEAP             JVM heap (default 768m)
+#   WISMO_BROKER_PROPERTIES       a file of extra server properties, appended last
+#                                 (listeners for SASL/TLS, say)
+#   WISMO_BROKER_START_TIMEOUT    seconds to wait for start (default 60)
+#
+# Storage is formatted on the first start and kept: stop and start again to
+# bounce the broker with its data; delete WISMO_BROKER_DIR to begin empty. The
+# jars come from scripts/install-tools.sh (Maven Central, cached).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=kafka/env.sh
+source "$REPO_ROOT/scripts/kafka/env.sh"
 STATE_DIR="${WISMO_BROKER_DIR:-$REPO_ROOT/.wismo/broker}"
-PID_FILE="$STATE_DIR/tansu.pid"
-PORT_FILE="$STATE_DIR/tansu.port"
-LOG_FILE="$STATE_DIR/tansu.log"
-START_TIMEOUT="${WISMO_BROKER_START_TIMEOUT:-30}"
+PORT="${WISMO_BROKER_PORT:-19092}"
+CONTROLLER_PORT="${WISMO_BROKER_CONTROLLER_PORT:-$((PORT + 1))}"
+HEAP="${WISMO_BROKER_HEAP:-768m}"
+START_TIMEOUT="${WISMO_BROKER_START_TIMEOUT:-60}"
+PID_FILE="$STATE_DIR/broker.pid"
+LOG_FILE="$STATE_DIR/broker.log"
+CONFIG="$STATE_DIR/server.properties"
 
 log() { echo "[broker] $*"; }
 die() { echo "[broker] ERROR: $*" >&2; exit 1; }
+usage() { echo "usage: $0 start|run|stop|status" >&2; exit 2; }
 
-usage() {
-    echo "usage: $0 start|stop|status [PORT]" >&2
-    exit 2
-}
-
-find_tansu() {
-    if [ -n "${TANSU_BIN:-}" ]; then
-        [ -x "$TANSU_BIN" ] || die "TANSU_BIN=$TANSU_BIN is not executable"
-        echo "$TANSU_BIN"
-    elif command -v tansu >/dev/null 2>&1; then
-        command -v tansu
-    elif [ -x "$HOME/.cargo/bin/tansu" ]; then
-        echo "$HOME/.cargo/bin/tansu"
-    else
-        die "tansu not found (TANSU_BIN, PATH, ~/.cargo/bin); run scripts/install-tools.sh"
-    fi
-}
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "WISMO_BROKER_PORT=$PORT is not a port"
+[[ "$CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "WISMO_BROKER_CONTROLLER_PORT=$CONTROLLER_PORT is not a port"
 
 running_pid() { # prints the pid and succeeds if our broker is alive
     local pid
@@ -50,114 +49,151 @@ running_pid() { # prints the pid and succeeds if our broker is alive
     echo "$pid"
 }
 
-port_open() { # port_open <port>: something accepts TCP on 127.0.0.1:<port>
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+JAVA=()
+java_cmd() { # fills JAVA with the java command line up to the main class
+    [ -f "$KAFKA_LIBS/.complete" ] || die "Kafka $KAFKA_VERSION is not installed in $KAFKA_LIBS; run scripts/install-tools.sh"
+    command -v java >/dev/null 2>&1 || die "java not found; run scripts/install-tools.sh"
+    JAVA=(java -Xms256m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+        -Djava.awt.headless=true
+        "-Dlog4j2.configurationFile=$WISMO_KAFKA_DIR/log4j2.properties"
+        "-Dwismo.broker.log=$LOG_FILE"
+        -cp "$KAFKA_LIBS/*")
 }
 
-metadata_ok() { # metadata_ok <tansu> <port>: a Kafka metadata request succeeds
-    timeout 10 "$1" topic list --broker "tcp://127.0.0.1:$2" >/dev/null 2>&1
+write_config() {
+    mkdir -p "$STATE_DIR/data"
+    cat >"$CONFIG" <<EOF
+# Written by scripts/broker.sh; edits are overwritten on the next start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+log.dirs=$STATE_DIR/data
+# One node: every internal topic with one replica, so that consumer groups,
+# transactions and share groups work.
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=8
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Topics are created on purpose (wismoctl create-topics), never by a typo.
+auto.create.topics.enable=false
+# A group forms at once instead of waiting 3 s for more members.
+group.initial.rebalance.delay.ms=0
+# Compaction runs soon after a segment rolls, so a test can watch it happen.
+log.cleaner.enable=true
+log.cleaner.backoff.ms=1000
+EOF
+    if [ -n "${WISMO_BROKER_PROPERTIES:-}" ]; then
+        [ -f "$WISMO_BROKER_PROPERTIES" ] || die "WISMO_BROKER_PROPERTIES=$WISMO_BROKER_PROPERTIES does not exist"
+        { echo "# From $WISMO_BROKER_PROPERTIES"; cat "$WISMO_BROKER_PROPERTIES"; } >>"$CONFIG"
+    fi
+}
+
+format_storage() { # once per state dir
+    [ -f "$STATE_DIR/data/meta.properties" ] && return 0
+    local id
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22)"
+    java_cmd
+    "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted \
+        --cluster-id "$id" --config "$CONFIG" >>"$LOG_FILE" 2>&1 ||
+        { tail -n 20 "$LOG_FILE" >&2; die "formatting storage in $STATE_DIR/data failed"; }
+}
+
+prepare() {
+    if port_open "$PORT"; then die "port $PORT on 127.0.0.1 is already in use"; fi
+    if port_open "$CONTROLLER_PORT"; then die "port $CONTROLLER_PORT on 127.0.0.1 is already in use"; fi
+    write_config
+    : >"$LOG_FILE"
+    format_storage
+}
+
+cmd_run() {
+    prepare
+    echo "$$" >"$PID_FILE"
+    java_cmd
+    exec "${JAVA[@]}" kafka.Kafka "$CONFIG"
 }
 
 cmd_start() {
-    local port="${1:-${WISMO_BROKER_PORT:-19092}}"
-    [[ "$port" =~ ^[0-9]+$ ]] || die "invalid port: $port"
     local pid
     if pid="$(running_pid)"; then
-        log "already running: pid $pid, bootstrap 127.0.0.1:$(cat "$PORT_FILE" 2>/dev/null || echo '?')"
+        log "already running: pid $pid, bootstrap 127.0.0.1:$PORT"
         return 0
     fi
-    if port_open "$port"; then
-        die "port $port on 127.0.0.1 is already in use by another process"
-    fi
-
-    local tansu
-    tansu="$(find_tansu)"
-    mkdir -p "$STATE_DIR"
-    rm -f "$PID_FILE" "$PORT_FILE"
-    local url="tcp://127.0.0.1:$port"
-    log "starting $tansu on $url (log: $LOG_FILE)"
-    # Run from the state dir: tansu reads a `.env` file from its working dir.
-    # setsid detaches it from this shell's process group (Ctrl-C, CI steps).
-    (
-        cd "$STATE_DIR"
-        export RUST_LOG="${TANSU_LOG:-warn}" NO_COLOR=1
-        exec setsid "$tansu" broker \
-            --cluster-id wismo-local \
-            --listener-url "$url" \
-            --advertised-listener-url "$url" \
-            --storage-engine memory://tansu/ \
-            </dev/null >"$LOG_FILE" 2>&1
-    ) &
+    prepare
+    log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (log: $LOG_FILE)"
+    # setsid: the broker outlives this shell and ignores its Ctrl-C.
+    java_cmd
+    setsid "${JAVA[@]}" kafka.Kafka "$CONFIG" </dev/null >>"$STATE_DIR/broker.out" 2>&1 &
     pid=$!
     disown "$pid" 2>/dev/null || true
     echo "$pid" >"$PID_FILE"
-    echo "$port" >"$PORT_FILE"
-
     local deadline=$((SECONDS + START_TIMEOUT))
-    while :; do
+    until grep -q "Kafka Server started" "$LOG_FILE" 2>/dev/null && port_open "$PORT"; do
         if ! kill -0 "$pid" 2>/dev/null; then
-            echo "[broker] tansu exited during startup; log tail:" >&2
-            tail -n 40 "$LOG_FILE" >&2 || true
-            rm -f "$PID_FILE" "$PORT_FILE"
-            exit 1
-        fi
-        if port_open "$port" && metadata_ok "$tansu" "$port"; then
-            break
+            tail -n 40 "$LOG_FILE" "$STATE_DIR/broker.out" >&2 || true
+            rm -f "$PID_FILE"
+            die "the broker exited during start-up"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "[broker] tansu not ready within ${START_TIMEOUT}s; log tail:" >&2
             tail -n 40 "$LOG_FILE" >&2 || true
             kill -KILL "$pid" 2>/dev/null || true
-            rm -f "$PID_FILE" "$PORT_FILE"
-            exit 1
+            rm -f "$PID_FILE"
+            die "the broker did not start within ${START_TIMEOUT}s"
         fi
         sleep 0.2
     done
-    log "ready: pid $pid, bootstrap 127.0.0.1:$port"
+    log "ready: pid $pid, bootstrap 127.0.0.1:$PORT"
 }
 
 cmd_stop() {
     local pid
     if ! pid="$(running_pid)"; then
         log "not running"
-        rm -f "$PID_FILE" "$PORT_FILE"
+        rm -f "$PID_FILE"
         return 0
     fi
     log "stopping pid $pid"
     kill -TERM "$pid" 2>/dev/null || true
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-        log "still alive after 10 s; SIGKILL"
+        log "still alive after 30 s; SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
     fi
-    rm -f "$PID_FILE" "$PORT_FILE"
+    rm -f "$PID_FILE"
     log "stopped"
 }
 
 cmd_status() {
-    local pid port
+    local pid
     if pid="$(running_pid)"; then
-        port="$(cat "$PORT_FILE" 2>/dev/null || echo '?')"
-        local health="not answering"
-        if [ "$port" != "?" ] && port_open "$port"; then
-            if metadata_ok "$(find_tansu)" "$port"; then health="ready"; else health="port open, no metadata"; fi
-        fi
-        log "running: pid $pid, bootstrap 127.0.0.1:$port ($health), log $LOG_FILE"
+        log "running: pid $pid, bootstrap 127.0.0.1:$PORT, log $LOG_FILE"
         return 0
     fi
     log "not running (state dir $STATE_DIR)"
     return 3
 }
 
-[ $# -ge 1 ] || usage
-command="$1"
-shift
-case "$command" in
-    start) [ $# -le 1 ] || usage; cmd_start "$@" ;;
+[ $# -eq 1 ] || usage
+case "$1" in
+    start) cmd_start ;;
+    run) cmd_run ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     *) usage ;;

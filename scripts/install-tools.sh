@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the wismo test suite needs, idempotently, on a Debian/Ubuntu
-# machine that already has rustup + cargo:
+# Installs what the wismo test suite, the local run and the benchmarks need,
+# idempotently, on a Debian/Ubuntu machine that already has rustup + cargo:
 #
 #   * C toolchain bits used by rdkafka-sys to build librdkafka from source
-#     (./configure + make; default features, so no cmake): cc, c++, make,
-#     python3, pkg-config, zlib headers. Installed with apt-get only if missing.
+#     (./configure + make): cc, c++, make, python3, pkg-config, zlib and OpenSSL
+#     headers (TLS and SASL/SCRAM). Installed with apt-get only if missing.
 #   * rustfmt and clippy components (scripts/test.sh runs them).
-#   * tansu, the Kafka-protocol broker the e2e tests run against:
-#     `cargo install tansu --locked --features dynostore` into ~/.cargo/bin.
-#     About 10 minutes the first time; skipped once installed.
-#
-# Env:
-#   TANSU_VERSION   tansu version to install (default 0.6.0; the harness
-#                   relies on its CLI flags)
-#   TANSU_BIN       use this tansu binary instead (nothing is installed)
+#   * Java 17+ and Maven (apt, if missing), and Apache Kafka, the broker the
+#     tests run against: one pinned version (scripts/kafka/pom.xml) and its
+#     runtime jars from Maven Central, cached in ~/.cache/wismo (WISMO_CACHE_DIR).
+#     A second run finds the cache and does nothing, offline.
 set -euo pipefail
 
-TANSU_VERSION="${TANSU_VERSION:-0.6.0}"
 CARGO_BIN="$HOME/.cargo/bin"
 export PATH="$CARGO_BIN:$PATH"
 
@@ -37,12 +32,28 @@ need_cmd c++ g++
 need_cmd make make
 need_cmd python3 python3
 need_cmd pkg-config pkg-config
+need_cmd curl curl
 if [ -f /usr/include/zlib.h ] || pkg-config --exists zlib 2>/dev/null; then
     log "ok: zlib headers"
 else
     log "missing: zlib headers (package zlib1g-dev)"
     missing_pkgs+=(zlib1g-dev)
 fi
+
+if [ -f /usr/include/openssl/ssl.h ] || pkg-config --exists openssl 2>/dev/null; then
+    log "ok: OpenSSL headers"
+else
+    log "missing: OpenSSL headers (package libssl-dev)"
+    missing_pkgs+=(libssl-dev)
+fi
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1; }
+if command -v java >/dev/null 2>&1 && [ "$(java_major)" -ge 17 ] 2>/dev/null; then
+    log "ok: java $(java_major)"
+else
+    log "missing: java 17+ (package openjdk-17-jre-headless)"
+    missing_pkgs+=(openjdk-17-jre-headless)
+fi
+need_cmd mvn maven
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
@@ -83,40 +94,26 @@ for component in rustfmt clippy; do
     fi
 done
 
-# --- tansu --------------------------------------------------------------------
-tansu_ok() { # tansu_ok <binary>: right version, built with the dynostore (memory://) engine
-    local version help
-    version="$("$1" --version 2>/dev/null || true)"
-    help="$("$1" --help 2>/dev/null || true)"
-    if [[ "$version" != *"$TANSU_VERSION"* ]]; then
-        log "$1 is '$version', want $TANSU_VERSION"
-        return 1
-    fi
-    if [[ "$help" != *dynostore* ]]; then
-        log "$1 lacks the dynostore storage engine (memory://)"
-        return 1
-    fi
-    return 0
-}
-
-if [ -n "${TANSU_BIN:-}" ]; then
-    if [ -x "$TANSU_BIN" ] && tansu_ok "$TANSU_BIN"; then
-        log "ok: tansu from TANSU_BIN=$TANSU_BIN"
-    else
-        log "ERROR: TANSU_BIN=$TANSU_BIN is not a usable tansu $TANSU_VERSION with dynostore"
-        exit 1
-    fi
+# --- Apache Kafka ---------------------------------------------------------------
+# shellcheck source=kafka/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka/env.sh"
+if [ -f "$KAFKA_LIBS/.complete" ]; then
+    log "ok: Kafka $KAFKA_VERSION ($KAFKA_LIBS)"
 else
-    tansu="$(command -v tansu || true)"
-    if [ -n "$tansu" ] && tansu_ok "$tansu"; then
-        log "ok: tansu ($tansu, $("$tansu" --version))"
-    else
-        log "installing tansu $TANSU_VERSION into $CARGO_BIN (takes ~10 min the first time)"
-        started=$SECONDS
-        cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore --force
-        tansu_ok "$CARGO_BIN/tansu" || { log "ERROR: installed tansu is not usable"; exit 1; }
-        log "tansu installed in $((SECONDS - started)) s: $("$CARGO_BIN/tansu" --version)"
-    fi
+    log "fetching Kafka $KAFKA_VERSION from Maven Central into $KAFKA_LIBS"
+    started=$SECONDS
+    staging="$KAFKA_LIBS.partial"
+    rm -rf "$staging"
+    mkdir -p "$staging"
+    mvn -B -q -Dstyle.color=never -f "$WISMO_KAFKA_DIR/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$staging" ||
+        { log "ERROR: mvn could not fetch Kafka $KAFKA_VERSION (see above)"; exit 1; }
+    ls "$staging"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null ||
+        { log "ERROR: kafka_2.13-$KAFKA_VERSION.jar missing from $staging"; exit 1; }
+    (cd "$staging" && ls -1 *.jar) >"$staging/.complete"
+    rm -rf "$KAFKA_LIBS"
+    mv "$staging" "$KAFKA_LIBS"
+    log "Kafka $KAFKA_VERSION installed in $((SECONDS - started)) s ($(wc -l <"$KAFKA_LIBS/.complete") jars)"
 fi
 
 log "done"

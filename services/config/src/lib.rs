@@ -8,4 +8,4 @@ mod topics;
 
 pub use decisions::{matcher_config, tracker_config};
 pub use env::{ConfigError, Env};
-pub use topics::Topics;
+pub use topics::{group_prefix, Topics};

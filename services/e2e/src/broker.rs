@@ -1,121 +1,154 @@
-//! A throwaway Tansu broker per test.
+//! Apache Kafka brokers for the tests: one shared per test binary, or one of a
+//! test's own when it stops or bounces the broker.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     process::Command,
+    sync::{mpsc, OnceLock},
     time::{Duration, Instant},
 };
 
 use anyhow::{bail, Context as _};
+use tempfile::TempDir;
 
 use crate::{
     kafka,
     process::ServiceProcess,
-    util::{free_port, port_accepts, tansu_bin},
+    util::{free_port, port_accepts},
 };
 
 /// How long [`Broker::start`] waits for the broker to answer metadata.
-pub const BROKER_START_TIMEOUT: Duration = Duration::from_secs(30);
+pub const BROKER_START_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A Tansu broker (Kafka wire protocol) on a free loopback port, with
-/// in-memory storage and its own temp dir (working directory + log).
-///
-/// Equivalent command line:
-///
-/// ```text
-/// tansu broker --cluster-id wismo-e2e \
-///     --listener-url tcp://127.0.0.1:<port> \
-///     --advertised-listener-url tcp://127.0.0.1:<port> \
-///     --storage-engine memory://tansu/
-/// ```
-///
-/// The process is killed on drop, which discards all data. Tansu 0.6 does
-/// not support Kafka transactions.
+/// A single-node KRaft broker on free loopback ports, run by `scripts/broker.sh
+/// run` in the foreground, with its data in a temp dir of its own. Killed on
+/// drop; [`Broker::stop`] and [`Broker::start_again`] bounce it with its data.
 #[derive(Debug)]
 pub struct Broker {
     port: u16,
-    process: ServiceProcess,
+    controller_port: u16,
+    data: TempDir,
+    process: Option<ServiceProcess>,
 }
 
 impl Broker {
-    /// Starts a fresh broker and waits until a metadata request succeeds.
+    /// Starts a fresh, empty broker and waits until a metadata request succeeds.
     pub fn start() -> anyhow::Result<Self> {
-        let bin = tansu_bin()?;
         let mut last_err = None;
-        // The free port may be grabbed between probing and tansu's bind;
-        // retry a few times with a new port in that case.
+        // A free port may be taken between probing and the broker's bind.
         for _ in 0..3 {
-            let port = free_port()?;
-            match Self::start_on(&bin, port) {
-                Ok(broker) => return Ok(broker),
+            let data = tempfile::Builder::new()
+                .prefix("wismo-e2e-kafka-")
+                .tempdir()
+                .context("creating broker temp dir")?;
+            let mut broker = Broker {
+                port: free_port()?,
+                controller_port: free_port()?,
+                data,
+                process: None,
+            };
+            match broker.start_again() {
+                Ok(()) => return Ok(broker),
                 Err(err) => {
-                    eprintln!("[wismo-e2e] tansu failed to start on port {port}: {err:#}");
+                    eprintln!("[wismo-e2e] broker failed to start: {err:#}");
                     last_err = Some(err);
                 }
             }
         }
-        Err(last_err.expect("at least one attempt"))
+        Err(last_err.unwrap_or_else(|| anyhow::anyhow!("broker never started")))
     }
 
-    fn start_on(bin: &Path, port: u16) -> anyhow::Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("wismo-e2e-tansu-")
+    /// The bootstrap address of this test binary's shared broker, started on first
+    /// use. Tests that share it use topic names of their own ([`crate::Stage`]).
+    pub fn shared() -> anyhow::Result<String> {
+        static SHARED: OnceLock<Result<String, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let (tx, rx) = mpsc::channel();
+                // The broker dies with the thread that spawned it (parent-death
+                // signal), so that thread lives as long as the test binary.
+                let spawned = std::thread::Builder::new()
+                    .name("wismo-e2e-broker".into())
+                    .spawn(move || match Broker::start() {
+                        Ok(broker) => {
+                            let _ = tx.send(Ok(broker.bootstrap()));
+                            loop {
+                                std::thread::park();
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(format!("{e:#}")));
+                        }
+                    });
+                match spawned {
+                    Ok(_) => rx
+                        .recv()
+                        .unwrap_or_else(|_| Err("the broker thread ended".into())),
+                    Err(e) => Err(format!("spawning the broker thread: {e}")),
+                }
+            })
+            .clone()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Starts the broker (again) on its ports and data, and waits until it serves.
+    pub fn start_again(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.process.is_none(), "the broker is already running");
+        let log_dir = tempfile::Builder::new()
+            .prefix("wismo-e2e-kafka-log-")
             .tempdir()
-            .context("creating broker temp dir")?;
-        let url = format!("tcp://127.0.0.1:{port}");
-        let mut command = Command::new(bin);
+            .context("creating broker log dir")?;
+        let mut command = Command::new(broker_script());
         command
-            .arg("broker")
-            .args(["--cluster-id", "wismo-e2e"])
-            .args(["--listener-url", &url])
-            .args(["--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
-            // tansu loads `.env` from its working directory; use an empty one.
-            .current_dir(dir.path())
+            .arg("run")
+            .env("WISMO_BROKER_DIR", self.data.path())
+            .env("WISMO_BROKER_PORT", self.port.to_string())
+            .env("WISMO_BROKER_CONTROLLER_PORT", self.controller_port.to_string())
             .env(
-                "RUST_LOG",
-                std::env::var("TANSU_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .env("NO_COLOR", "1");
-        let process = ServiceProcess::spawn_command("tansu".into(), command, dir)?;
-        let mut broker = Self { port, process };
-        broker.wait_ready(BROKER_START_TIMEOUT)?;
-        Ok(broker)
+                "WISMO_BROKER_HEAP",
+                std::env::var("WISMO_E2E_BROKER_HEAP").unwrap_or_else(|_| "512m".into()),
+            );
+        self.process = Some(ServiceProcess::spawn_command(
+            "kafka".into(),
+            command,
+            log_dir,
+        )?);
+        self.wait_ready(BROKER_START_TIMEOUT)
+    }
+
+    /// A clean shutdown (SIGTERM); the data stays for [`Broker::start_again`].
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(mut process) = self.process.take() {
+            process.terminate_within(Duration::from_secs(60))?;
+        }
+        Ok(())
     }
 
     fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
-        let fail = |broker: &mut Self, why: String| -> anyhow::Result<()> {
-            bail!(
-                "tansu on port {}: {why}; log tail:\n{}",
-                broker.port,
-                broker.process.log_tail(40)
-            )
-        };
-        // Plain TCP first, so librdkafka doesn't spin on connection refused.
-        while !port_accepts(self.port) {
-            if let Some(status) = self.process.try_wait()? {
-                return fail(self, format!("exited during startup ({status})"));
+        loop {
+            let process = self.process.as_mut().context("the broker is not running")?;
+            if let Some(status) = process.try_wait()? {
+                bail!(
+                    "broker on port {} exited during start-up ({status}):\n{}\n{}",
+                    self.port,
+                    process.log_tail(20),
+                    crate::util::log_tail(&self.data.path().join("broker.log"), 40)
+                );
+            }
+            if port_accepts(self.port)
+                && kafka::fetch_metadata(&self.bootstrap(), None, Duration::from_secs(5)).is_ok()
+            {
+                return Ok(());
             }
             if Instant::now() >= deadline {
-                return fail(self, format!("port not open within {timeout:?}"));
+                bail!(
+                    "broker on port {} not serving within {timeout:?}:\n{}",
+                    self.port,
+                    crate::util::log_tail(&self.data.path().join("broker.log"), 40)
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match kafka::fetch_metadata(&self.bootstrap(), None, left.min(Duration::from_secs(5))) {
-                Ok(_) => return Ok(()),
-                Err(err) => {
-                    if let Some(status) = self.process.try_wait()? {
-                        return fail(self, format!("exited during startup ({status})"));
-                    }
-                    if Instant::now() >= deadline {
-                        return fail(self, format!("no metadata within {timeout:?}: {err:#}"));
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-            }
         }
     }
 
@@ -124,24 +157,24 @@ impl Broker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// The broker's TCP port on 127.0.0.1.
+    /// The broker's client port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// The broker's log file.
-    pub fn log_path(&self) -> &Path {
-        self.process.log_path()
+    /// The broker's own log (server.log equivalent).
+    pub fn log_path(&self) -> PathBuf {
+        self.data.path().join("broker.log")
     }
 
-    /// Whatever the broker printed so far.
+    /// Whatever the broker logged so far.
     pub fn logs(&self) -> String {
-        self.process.logs()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Whether the broker process is still alive.
+    /// Whether the broker process is alive.
     pub fn is_running(&mut self) -> bool {
-        self.process.is_running()
+        self.process.as_mut().is_some_and(|p| p.is_running())
     }
 
     /// Creates topics with replication factor 1; see [`kafka::create_topics`].
@@ -149,8 +182,16 @@ impl Broker {
         kafka::create_topics(&self.bootstrap(), topics, compacted)
     }
 
-    /// Kills the broker now (SIGKILL); the data is gone with it.
+    /// Kills the broker now (SIGKILL), as a crash would; the data stays.
     pub fn kill(&mut self) -> anyhow::Result<()> {
-        self.process.kill().map(drop)
+        if let Some(mut process) = self.process.take() {
+            process.kill()?;
+        }
+        Ok(())
     }
+}
+
+/// `scripts/broker.sh` of this repository.
+fn broker_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/broker.sh")
 }

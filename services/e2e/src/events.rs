@@ -1,6 +1,6 @@
 //! Input records for tests, in the event-file shape `wismoctl publish` takes.
 
-use crate::{unique_name, wismoctl};
+use crate::{unique_name, Stage};
 use anyhow::Context;
 use serde_json::{json, Value};
 
@@ -53,21 +53,18 @@ pub fn labelled_orders(prefix: &str, n: usize, at: i64) -> Vec<Value> {
     lines
 }
 
-/// Publishes the lines at once (one wave per timestamp, no gap).
-pub fn publish(bootstrap: &str, lines: &[Value]) -> anyhow::Result<()> {
+/// Publishes the lines at once (one wave per timestamp, no gap) on `stage`.
+pub fn publish(stage: &Stage, lines: &[Value]) -> anyhow::Result<()> {
     let path = std::env::temp_dir().join(unique_name("wismo-events") + ".jsonl");
     std::fs::write(
         &path,
         lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
     )?;
-    wismoctl(
-        bootstrap,
-        &[
-            "publish",
-            path.to_str().context("path")?,
-            "--wave-gap",
-            "0s",
-        ],
-    )?;
+    stage.wismoctl(&[
+        "publish",
+        path.to_str().context("path")?,
+        "--wave-gap",
+        "0s",
+    ])?;
     Ok(())
 }

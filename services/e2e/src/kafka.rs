@@ -96,14 +96,9 @@ pub fn wait_for_topic(bootstrap: &str, topic: &str, timeout: Duration) -> anyhow
     })
 }
 
-/// Creates `topics` (name, partitions) with replication factor 1.
-///
-/// With `compacted`, sets `cleanup.policy=compact`. An already existing
-/// topic is not an error. If the broker rejects the config, the topic is
-/// created without it and a warning is printed (Tansu 0.6 accepts the
-/// config and stores it; its in-memory engine does not actually compact, so
-/// tests must not rely on compaction happening). Returns once metadata shows
-/// every topic.
+/// Creates topics with replication factor 1 (`cleanup.policy=compact` with
+/// `compacted`). An already existing topic is not an error. Returns once
+/// metadata shows every topic.
 pub fn create_topics(
     bootstrap: &str,
     topics: &[(&str, i32)],
@@ -115,43 +110,15 @@ pub fn create_topics(
     let opts = AdminOptions::new()
         .request_timeout(Some(Duration::from_secs(15)))
         .operation_timeout(Some(Duration::from_secs(15)));
-
     let results =
         futures::executor::block_on(admin.create_topics(&new_topics(topics, compacted), &opts))
             .context("CreateTopics request")?;
-
-    let mut retry_plain = Vec::new();
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) if compacted && is_config_rejection(code) => {
-                eprintln!(
-                    "[wismo-e2e] broker rejected cleanup.policy=compact for {name} ({code}); \
-                     creating it without topic config"
-                );
-                let partitions = topics
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|&(_, p)| p)
-                    .ok_or_else(|| anyhow!("broker returned unknown topic {name}"))?;
-                retry_plain.push((name, partitions));
-            }
             Err((name, code)) => bail!("creating topic {name}: {code}"),
         }
     }
-    if !retry_plain.is_empty() {
-        let names: Vec<(&str, i32)> = retry_plain.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-        let results =
-            futures::executor::block_on(admin.create_topics(&new_topics(&names, false), &opts))
-                .context("CreateTopics request (without config)")?;
-        for result in results {
-            match result {
-                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((name, code)) => bail!("creating topic {name}: {code}"),
-            }
-        }
-    }
-
     for (name, _) in topics {
         wait_for_topic(bootstrap, name, Duration::from_secs(15))?;
     }
@@ -172,19 +139,9 @@ fn new_topics<'a>(topics: &[(&'a str, i32)], compacted: bool) -> Vec<NewTopic<'a
         .collect()
 }
 
-fn is_config_rejection(code: RDKafkaErrorCode) -> bool {
-    matches!(
-        code,
-        RDKafkaErrorCode::InvalidConfig
-            | RDKafkaErrorCode::PolicyViolation
-            | RDKafkaErrorCode::UnsupportedVersion
-            | RDKafkaErrorCode::InvalidRequest
-    )
-}
-
-/// A reusable blocking producer (`acks=all`, no idempotence: Tansu 0.6 has
-/// no transactions). Keyed records use librdkafka's default partitioner, the
-/// same one the wismo services use, so equal keys land on equal partitions.
+/// A reusable blocking producer (`acks=all`). Keyed records use the Java
+/// client's partitioner (murmur2), as wismo's producers and 3PLs do, so equal
+/// keys land on equal partitions.
 pub struct Producer {
     inner: FutureProducer,
 }
@@ -193,7 +150,7 @@ impl Producer {
     pub fn new(bootstrap: &str) -> anyhow::Result<Self> {
         let inner = client_config(bootstrap)
             .set("acks", "all")
-            .set("enable.idempotence", "false")
+            .set("partitioner", "murmur2_random")
             .set("linger.ms", "0")
             .set("message.timeout.ms", "15000")
             .create()

@@ -1,9 +1,11 @@
-//! Test harness: a real broker, topics, and the service binaries.
+//! Test harness: a real Apache Kafka broker, topics, and the service binaries.
 //!
-//! * [`Broker`] starts a throwaway [Tansu](https://github.com/tansu-io/tansu)
-//!   broker (Kafka wire protocol, in-memory storage) on a free loopback port
-//!   and kills it on drop. The `tansu` binary is found via `TANSU_BIN`,
-//!   `PATH` or `$HOME/.cargo/bin` (`scripts/install-tools.sh` installs it).
+//! * [`Broker`] runs a single-node KRaft broker (`scripts/broker.sh run`, jars
+//!   from `scripts/install-tools.sh`) on free loopback ports. [`Broker::shared`]
+//!   is one per test binary; a test that stops or bounces the broker starts its
+//!   own with [`Broker::start`]. Brokers die with the test binary.
+//! * [`Stage`] is one test's wismo deployment on a broker: every topic and
+//!   consumer group under a prefix of its own, so tests share a broker safely.
 //! * [`create_topics`], [`produce`], [`consume_all`] and friends are blocking
 //!   rdkafka helpers that talk to it over real TCP.
 //! * [`ServiceProcess`] runs a service binary as a child process with its
@@ -12,9 +14,6 @@
 //!
 //! The e2e tests need the service binaries built first, in the same profile:
 //! `cargo build --workspace --bins` (`scripts/test.sh` / `.ci/run` do that).
-//!
-//! Limits of Tansu 0.6 to keep in mind: no Kafka transactions, and
-//! `cleanup.policy=compact` is stored but no compaction actually runs.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -45,6 +44,6 @@ pub use kafka::{
 };
 pub use process::{ServiceProcess, TERMINATE_GRACE};
 pub use util::{
-    free_port, log_tail, port_accepts, service_binary, tansu_bin, unique_name, wait_until,
+    free_port, log_tail, port_accepts, service_binary, unique_name, wait_until,
 };
-pub use wismo::{http_get, metric, values, wismoctl, Service};
+pub use wismo::{http_get, metric, values, wismoctl, wismoctl_with, Service, Stage};

@@ -2,6 +2,7 @@
 
 use std::{
     ffi::OsStr,
+    os::unix::process::CommandExt,
     fs::File,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
@@ -76,6 +77,17 @@ impl ServiceProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
+        // The child dies with the thread that started it, so that a test binary
+        // killed half-way leaves no broker or service behind.
+        // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let child = command
             .spawn()
             .with_context(|| format!("spawning {name} ({:?})", command.get_program()))?;

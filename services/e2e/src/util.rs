@@ -63,38 +63,6 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// Locates the `tansu` broker binary.
-///
-/// Order: env `TANSU_BIN`, then `tansu` on `PATH`, then `$HOME/.cargo/bin/tansu`.
-/// `scripts/install-tools.sh` installs it.
-pub fn tansu_bin() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("TANSU_BIN").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        if path.is_file() {
-            return Ok(path);
-        }
-        bail!("TANSU_BIN={} does not exist", path.display());
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join("tansu");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let candidate = PathBuf::from(home).join(".cargo/bin/tansu");
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "tansu broker binary not found (looked at $TANSU_BIN, $PATH, $HOME/.cargo/bin); \
-         run scripts/install-tools.sh"
-    )
-}
-
 /// Path of a workspace binary target, e.g. `service_binary("scan-matcher")`.
 ///
 /// Computed from the running test executable: integration tests live in

@@ -10,10 +10,20 @@ use std::time::Duration;
 
 /// Runs `wismoctl --bootstrap <bootstrap> <args>` and returns its standard output.
 pub fn wismoctl(bootstrap: &str, args: &[&str]) -> anyhow::Result<String> {
+    wismoctl_with(bootstrap, &[], args)
+}
+
+/// [`wismoctl`] with extra environment (a topic prefix, say).
+pub fn wismoctl_with(
+    bootstrap: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> anyhow::Result<String> {
     let out = Command::new(service_binary("wismoctl")?)
         .arg("--bootstrap")
         .arg(bootstrap)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .context("running wismoctl")?;
     anyhow::ensure!(
@@ -93,5 +103,74 @@ impl Service {
         http_get(self.http, "/metrics")
             .map(|(_, b)| b)
             .unwrap_or_default()
+    }
+}
+
+/// One test's own wismo deployment on a broker, usually the test binary's shared
+/// one: every topic and consumer group under a prefix of its own
+/// (`WISMO_TOPIC_PREFIX`), so tests run side by side without seeing each other.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub bootstrap: String,
+    pub prefix: String,
+}
+
+impl Stage {
+    /// Every wismo topic in `partitions` partitions on the shared broker.
+    pub fn new(partitions: u32) -> anyhow::Result<Stage> {
+        Stage::on(&crate::Broker::shared()?, partitions, partitions)
+    }
+
+    /// Every wismo topic on the broker at `bootstrap`; the scan-matcher's key space
+    /// (`carrier-scans` and its own topics) in `scan_partitions` partitions.
+    pub fn on(bootstrap: &str, partitions: u32, scan_partitions: u32) -> anyhow::Result<Stage> {
+        let stage = Stage {
+            bootstrap: bootstrap.to_string(),
+            prefix: crate::unique_name("t") + ".",
+        };
+        stage.wismoctl(&[
+            "create-topics",
+            "--partitions",
+            &partitions.to_string(),
+            "--scan-partitions",
+            &scan_partitions.to_string(),
+        ])?;
+        Ok(stage)
+    }
+
+    /// The actual name of a topic given by its default name.
+    pub fn topic(&self, default_name: &str) -> String {
+        format!("{}{default_name}", self.prefix)
+    }
+
+    /// The environment that puts a service (or `replay`) on this stage.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![("WISMO_TOPIC_PREFIX", self.prefix.clone())]
+    }
+
+    /// `wismoctl` on this stage; default topic names stand for this stage's.
+    pub fn wismoctl(&self, args: &[&str]) -> anyhow::Result<String> {
+        wismoctl_with(
+            &self.bootstrap,
+            &[("WISMO_TOPIC_PREFIX", &self.prefix)],
+            args,
+        )
+    }
+
+    /// The values on `topic` (a default name), read until `idle_secs` pass quietly.
+    pub fn read(&self, topic: &str, idle_secs: u64) -> anyhow::Result<Vec<Value>> {
+        Ok(values(&self.wismoctl(&[
+            "read",
+            topic,
+            "--idle-secs",
+            &idle_secs.to_string(),
+        ])?))
+    }
+
+    /// Starts service `name` on this stage with extra environment.
+    pub fn start(&self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<Service> {
+        let mut vars: Vec<(&str, &str)> = vec![("WISMO_TOPIC_PREFIX", &self.prefix)];
+        vars.extend_from_slice(env);
+        Service::start(name, &self.bootstrap, &vars)
     }
 }

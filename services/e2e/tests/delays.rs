@@ -6,14 +6,12 @@
 mod common;
 
 use anyhow::Context;
-use common::{
-    broker_with_topics, command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs,
-};
+use common::{command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{labelled_orders, publish, scan};
-use wismo_e2e::{metric, values, wismoctl, Service};
+use wismo_e2e::{metric, values, Stage};
 
 /// Thresholds of seconds, every day a business day, so the test runs any day.
 const POLICY: &str = r#"
@@ -79,11 +77,9 @@ fn describe(lines: &[Value]) -> BTreeSet<String> {
 }
 
 /// Waits until the scan-matcher has routed `n` scans to the order-tracker's topic.
-fn wait_until_routed(bootstrap: &str, n: usize) -> anyhow::Result<()> {
+fn wait_until_routed(stage: &Stage, n: usize) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while values(&wismoctl(
-        bootstrap,
-        &[
+    while values(&stage.wismoctl(&[
             "read",
             "wismo-scan-matcher-routed-scans",
             "--idle-secs",
@@ -103,7 +99,7 @@ fn wait_until_routed(bootstrap: &str, n: usize) -> anyhow::Result<()> {
 
 #[test]
 fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
-    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let stage = Stage::new(2)?;
     let policy = policy_file(POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
@@ -112,10 +108,10 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
         ("WISMO_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "6000"),
         ("WISMO_KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "1000"),
     ];
-    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
+    let _matcher = stage.start("scan-matcher", &env)?;
     // Apologies leave through the dispatcher; time to detect is measured there.
-    let dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
-    let mut tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    let dispatcher = stage.start("dispatcher", &env)?;
+    let mut tracker = stage.start("order-tracker", &env)?;
 
     // Phase 1: six orders; three are picked up, three never are.
     let t0 = now_ms();
@@ -123,20 +119,18 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     for n in 1..=3 {
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
-    publish(&bootstrap, &lines)?;
+    publish(&stage, &lines)?;
 
     // Crash before any deadline, and come back once the matcher (which does not
     // wait for the tracker) has routed every scan, so the backlog is complete.
     std::thread::sleep(Duration::from_millis(1000));
     tracker.process.kill()?;
-    wait_until_routed(&bootstrap, 9)?;
-    tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    wait_until_routed(&stage, 9)?;
+    tracker = stage.start("order-tracker", &env)?;
 
     // The six first-stage apologies due while it was down fire once it has caught up.
     let caught_up = Instant::now() + Duration::from_secs(60);
-    while command_ids(&values(&wismoctl(
-        &bootstrap,
-        &["read", "delay-apology-commands", "--idle-secs", "1"],
+    while command_ids(&values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "1"],
     )?))
     .len()
         < 6
@@ -151,7 +145,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     // Phase 2, while the tracker is up: detection lag is measured on these.
     let before = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
     let t2 = now_ms();
-    publish(&bootstrap, &labelled_orders("p", 8, t2))?;
+    publish(&stage, &labelled_orders("p", 8, t2))?;
 
     // 6 orders × stuck stage 1 and 2, 3 × presumed lost, 8 × stuck stage 1 and 2;
     // wait until they are all there and nothing more arrives.
@@ -159,9 +153,7 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut live: Vec<Value>;
     loop {
-        live = values(&wismoctl(
-            &bootstrap,
-            &["read", "delay-apology-commands", "--idle-secs", "2"],
+        live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
         )?);
         if command_ids(&live).len() >= expected || Instant::now() > deadline {
             break;
@@ -169,16 +161,14 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_secs(2));
     }
     std::thread::sleep(Duration::from_secs(3));
-    live = values(&wismoctl(
-        &bootstrap,
-        &["read", "delay-apology-commands", "--idle-secs", "2"],
+    live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
     )?);
     let horizon_end = now_ms();
     let after = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
 
     // Replay over exactly what was published, with the records' own timestamps.
     let replayed = replay_inputs(
-        &bootstrap,
+        &stage,
         &[
             ("WISMO_POLICY_FILE", policy.as_str()),
             ("WISMO_COALESCE_WINDOW", "1s"),
@@ -231,27 +221,27 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
 /// parcels that were picked up get no apology: only the one never picked up does.
 #[test]
 fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Result<()> {
-    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let stage = Stage::new(2)?;
     let policy = policy_file(&not_picked_up_policy("3s"))?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
     ];
-    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
-    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let _dispatcher = stage.start("dispatcher", &env)?;
 
     let t0 = now_ms();
     let mut lines = labelled_orders("o", 3, t0);
     for n in 1..=2 {
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
-    publish(&bootstrap, &lines)?;
+    publish(&stage, &lines)?;
     // The tracker comes back once every scan is routed and the deadline has passed.
-    wait_until_routed(&bootstrap, 5)?;
+    wait_until_routed(&stage, 5)?;
     let past_deadline = t0 + 4_000 - now_ms();
     std::thread::sleep(Duration::from_millis(past_deadline.max(0) as u64));
 
-    let tracker = Service::start("order-tracker", &bootstrap, &env)?;
+    let tracker = stage.start("order-tracker", &env)?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut apologies = Vec::new();
     while apologies.is_empty() {
@@ -260,15 +250,11 @@ fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Res
             "no apology for the parcel never picked up: {}",
             tracker.process.log_tail(30)
         );
-        apologies = values(&wismoctl(
-            &bootstrap,
-            &["read", "delay-apology-commands", "--idle-secs", "1"],
+        apologies = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "1"],
         )?);
     }
     std::thread::sleep(Duration::from_secs(3));
-    let apologies = values(&wismoctl(
-        &bootstrap,
-        &["read", "delay-apology-commands", "--idle-secs", "2"],
+    let apologies = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
     )?);
     let decided: BTreeSet<String> = apologies
         .iter()

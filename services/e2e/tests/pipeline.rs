@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use wismo_e2e::{http_get, metric, values, wismoctl, Broker, Service};
+use wismo_e2e::{http_get, metric, values, Broker, Service, Stage};
 
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sample/events.jsonl")
@@ -21,10 +21,9 @@ fn policy() -> String {
         .into_owned()
 }
 
-fn start(name: &str, bootstrap: &str) -> anyhow::Result<Service> {
-    Service::start(
+fn start(name: &str, stage: &Stage) -> anyhow::Result<Service> {
+    stage.start(
         name,
-        bootstrap,
         &[
             ("WISMO_COALESCE_WINDOW", "1s"),
             ("WISMO_POLICY_FILE", &policy()),
@@ -48,22 +47,16 @@ fn summary(cmds: &[Value]) -> BTreeSet<String> {
 
 #[test]
 fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "3"])?;
-    let matcher = start("scan-matcher", &bootstrap)?;
-    let _dispatcher = start("dispatcher", &bootstrap)?;
-    let mut tracker = start("order-tracker", &bootstrap)?;
+    let stage = Stage::new(3)?;
+    let matcher = start("scan-matcher", &stage)?;
+    let _dispatcher = start("dispatcher", &stage)?;
+    let mut tracker = start("order-tracker", &stage)?;
 
     let sample = sample();
     let sample = sample.to_str().context("sample path")?;
-    wismoctl(
-        &bootstrap,
-        &["publish", sample, "--shift-to-now", "--wave-gap", "4s"],
+    stage.wismoctl(&["publish", sample, "--shift-to-now", "--wave-gap", "4s"],
     )?;
-    let commands = values(&wismoctl(
-        &bootstrap,
-        &[
+    let commands = values(&stage.wismoctl(&[
             "read",
             "notification-commands",
             "--expect",
@@ -119,6 +112,7 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
     let env = wismo_config::Env::from_pairs([
         ("WISMO_COALESCE_WINDOW", "1s"),
         ("WISMO_POLICY_FILE", policy.as_str()),
+        ("WISMO_TOPIC_PREFIX", stage.prefix.as_str()),
     ]);
     let replayed = replay::replay_file(
         &text,
@@ -129,18 +123,16 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
     )?;
     let replay_ids: BTreeSet<String> = replayed
         .iter()
-        .filter(|l| l["topic"] == "notification-commands")
+        .filter(|l| l["topic"] == stage.topic("notification-commands").as_str())
         .filter_map(|l| l["value"]["command_id"].as_str().map(String::from))
         .collect();
     assert_eq!(live_ids, replay_ids);
 
     // The malformed record is on the dead-letter topic with its reason and bytes.
-    let dead = values(&wismoctl(
-        &bootstrap,
-        &["read", "dead-letter", "--expect", "1", "--idle-secs", "5"],
+    let dead = values(&stage.wismoctl(&["read", "dead-letter", "--expect", "1", "--idle-secs", "5"],
     )?);
     assert_eq!(dead.len(), 1, "dead letters: {dead:#?}");
-    assert_eq!(dead[0]["source_topic"], "carrier-scans");
+    assert_eq!(dead[0]["source_topic"], stage.topic("carrier-scans").as_str());
     assert_eq!(dead[0]["error_kind"], "decode");
     assert_eq!(dead[0]["service"], "scan-matcher");
     assert_eq!(dead[0]["original_key"], "BROKEN-1");
@@ -213,17 +205,13 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         "order-tracker exit on SIGTERM: {status:?}\n{}",
         tracker.process.log_tail(20)
     );
-    tracker = start("order-tracker", &bootstrap)?;
+    tracker = start("order-tracker", &stage)?;
     let delivered = r#"{"topic":"carrier-scans","key":"9400111899223197428490","timestamp":"2026-03-05T10:00:00Z","value":{"scan_id":"usps-3","tracking_number":"9400111899223197428490","carrier":"usps","raw_status":"01","raw_status_detail":null,"description":"Delivered","occurred_at":1772704800000,"location":null,"carrier_edd":null,"order_id":null}}"#;
     let more = std::env::temp_dir().join(wismo_e2e::unique_name("wismo-more") + ".jsonl");
     std::fs::write(&more, format!("{delivered}\n"))?;
-    wismoctl(
-        &bootstrap,
-        &["publish", more.to_str().context("path")?, "--shift-to-now"],
+    stage.wismoctl(&["publish", more.to_str().context("path")?, "--shift-to-now"],
     )?;
-    let after = values(&wismoctl(
-        &bootstrap,
-        &[
+    let after = values(&stage.wismoctl(&[
             "read",
             "notification-commands",
             "--expect",
@@ -263,26 +251,18 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
 /// the dead-letter topic with the reason, and the matcher counts it.
 #[test]
 fn a_scan_never_matched_leaves_for_dead_letter_with_its_reason() -> anyhow::Result<()> {
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(&bootstrap, &["create-topics", "--partitions", "2"])?;
-    let matcher = Service::start(
-        "scan-matcher",
-        &bootstrap,
-        &[("WISMO_MATCHER_HOLD_WINDOW", "2s")],
+    let stage = Stage::new(2)?;
+    let matcher = stage.start("scan-matcher", &[("WISMO_MATCHER_HOLD_WINDOW", "2s")],
     )?;
     let now = chrono::Utc::now().timestamp_millis();
-    wismo_e2e::events::publish(
-        &bootstrap,
+    wismo_e2e::events::publish(&stage,
         &[wismo_e2e::events::scan("nobody", 1, "picked_up", now)],
     )?;
-    let dead = values(&wismoctl(
-        &bootstrap,
-        &["read", "dead-letter", "--expect", "1", "--idle-secs", "10"],
+    let dead = values(&stage.wismoctl(&["read", "dead-letter", "--expect", "1", "--idle-secs", "10"],
     )?);
     assert_eq!(dead.len(), 1, "{dead:#?}");
     assert_eq!(dead[0]["error_kind"], "unmatched");
-    assert_eq!(dead[0]["source_topic"], "carrier-scans");
+    assert_eq!(dead[0]["source_topic"], stage.topic("carrier-scans").as_str());
     assert!(
         dead[0]["reason"]
             .as_str()
@@ -305,22 +285,11 @@ fn a_scan_never_matched_leaves_for_dead_letter_with_its_reason() -> anyhow::Resu
 #[test]
 fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> {
     use wismo_e2e::events::{order, publish, scan, shipment};
-    let broker = Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(
-        &bootstrap,
-        &[
-            "create-topics",
-            "--partitions",
-            "2",
-            "--scan-partitions",
-            "3",
-        ],
-    )?;
+    let stage = Stage::on(&Broker::shared()?, 2, 3)?;
     let env = [("WISMO_COALESCE_WINDOW", "1s")];
-    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
-    let _tracker = Service::start("order-tracker", &bootstrap, &env)?;
-    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let _tracker = stage.start("order-tracker", &env)?;
+    let _dispatcher = stage.start("dispatcher", &env)?;
 
     let now = chrono::Utc::now().timestamp_millis();
     let mut lines = Vec::new();
@@ -330,10 +299,8 @@ fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> 
         lines.push(shipment(&id, now));
         lines.push(scan(&id, 1, "picked_up", now + 100));
     }
-    publish(&bootstrap, &lines)?;
-    let commands = values(&wismoctl(
-        &bootstrap,
-        &[
+    publish(&stage, &lines)?;
+    let commands = values(&stage.wismoctl(&[
             "read",
             "notification-commands",
             "--expect",

@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{broker_with_topics, now_ms, policy_file};
+use common::{now_ms, policy_file};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{order, publish, scan, shipment};
-use wismo_e2e::{metric, values, wismoctl, Service};
+use wismo_e2e::{metric, Stage};
 
 /// Never quiet and short review delays, so the test runs at any hour in seconds.
 const POLICY: &str = r#"
@@ -24,24 +24,21 @@ late_extra = "2s"
 fallback_after_fulfilled = "1h"
 "#;
 
-fn read(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<Value>> {
-    Ok(values(&wismoctl(
-        bootstrap,
-        &["read", topic, "--idle-secs", "2"],
-    )?))
+fn read(stage: &Stage, topic: &str) -> anyhow::Result<Vec<Value>> {
+    stage.read(topic, 2)
 }
 
 #[test]
 fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
-    let (_broker, bootstrap) = broker_with_topics(2)?;
+    let stage = Stage::new(2)?;
     let policy = policy_file(POLICY)?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
     ];
-    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
-    let mut tracker = Service::start("order-tracker", &bootstrap, &env)?;
-    let mut dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let mut tracker = stage.start("order-tracker", &env)?;
+    let mut dispatcher = stage.start("dispatcher", &env)?;
 
     // r-1 is delivered (a review follows), r-2 missed yesterday's promise (an
     // apology), and one customer's six orders make a storm the cap must stop.
@@ -60,10 +57,10 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     for n in 1..=6 {
         lines.push(order(&format!("s-{n}"), "c-storm", "UTC", Some(5), t));
     }
-    publish(&bootstrap, &lines)?;
+    publish(&stage, &lines)?;
 
     let until = Instant::now() + Duration::from_secs(60);
-    while read(&bootstrap, "review-request-commands")?.is_empty() {
+    while read(&stage, "review-request-commands")?.is_empty() {
         anyhow::ensure!(
             Instant::now() < until,
             "no review request: {}",
@@ -80,9 +77,7 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     // Restart both, cleanly, and carry on: r-3 is delivered after the restart.
     assert!(tracker.process.terminate()?.success());
     if std::env::var("WISMO_E2E_DEBUG").is_ok() {
-        for line in wismoctl(
-            &bootstrap,
-            &["read", "wismo-order-tracker-changelog", "--idle-secs", "2"],
+        for line in stage.wismoctl(&["read", "wismo-order-tracker-changelog", "--idle-secs", "2"],
         )?
         .lines()
         {
@@ -99,11 +94,10 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
         }
     }
     assert!(dispatcher.process.terminate()?.success());
-    tracker = Service::start("order-tracker", &bootstrap, &env)?;
-    dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
+    tracker = stage.start("order-tracker", &env)?;
+    dispatcher = stage.start("dispatcher", &env)?;
     let t = now_ms();
-    publish(
-        &bootstrap,
+    publish(&stage,
         &[
             order("r-3", "c-r3", "UTC", Some(2), t),
             shipment("r-3", t),
@@ -111,7 +105,7 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
         ],
     )?;
     let until = Instant::now() + Duration::from_secs(60);
-    while read(&bootstrap, "review-request-commands")?.len() < 2 {
+    while read(&stage, "review-request-commands")?.len() < 2 {
         anyhow::ensure!(
             Instant::now() < until,
             "no review after the restart: {}",
@@ -120,9 +114,9 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     }
     std::thread::sleep(Duration::from_secs(3));
 
-    let notifications = read(&bootstrap, "notification-commands")?;
-    let apologies = read(&bootstrap, "delay-apology-commands")?;
-    let reviews = read(&bootstrap, "review-request-commands")?;
+    let notifications = read(&stage, "notification-commands")?;
+    let apologies = read(&stage, "delay-apology-commands")?;
+    let reviews = read(&stage, "review-request-commands")?;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for c in notifications.iter().chain(&apologies).chain(&reviews) {
         *seen

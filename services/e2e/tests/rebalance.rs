@@ -5,35 +5,33 @@
 
 mod common;
 
-use common::{
-    broker_with_topics, command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs,
-};
+use common::{command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wismo_e2e::events::{labelled_orders, publish};
-use wismo_e2e::{metric, values, wismoctl, Service};
+use wismo_e2e::{metric, values, Stage};
 
 #[test]
 fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::Result<()> {
-    let (_broker, bootstrap) = broker_with_topics(4)?;
+    let stage = Stage::new(4)?;
     let policy = policy_file(&not_picked_up_policy("8s"))?;
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
     ];
-    let _matcher = Service::start("scan-matcher", &bootstrap, &env)?;
-    let _dispatcher = Service::start("dispatcher", &bootstrap, &env)?;
-    let mut first = Service::start("order-tracker", &bootstrap, &env)?;
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let _dispatcher = stage.start("dispatcher", &env)?;
+    let mut first = stage.start("order-tracker", &env)?;
 
     // Wave a: armed on the first tracker alone.
-    publish(&bootstrap, &labelled_orders("a", 12, now_ms()))?;
+    publish(&stage, &labelled_orders("a", 12, now_ms()))?;
     std::thread::sleep(Duration::from_secs(2));
 
     // A second tracker joins: some partitions, with their armed timers, move to it.
-    let second = Service::start("order-tracker", &bootstrap, &env)?;
+    let second = stage.start("order-tracker", &env)?;
     // Wave b: armed on whichever tracker owns each order now.
-    publish(&bootstrap, &labelled_orders("b", 12, now_ms()))?;
+    publish(&stage, &labelled_orders("b", 12, now_ms()))?;
     std::thread::sleep(Duration::from_secs(2));
 
     // The first leaves cleanly; the second owns everything and must fire the rest.
@@ -44,9 +42,7 @@ fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::R
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut live: Vec<Value>;
     loop {
-        live = values(&wismoctl(
-            &bootstrap,
-            &["read", "delay-apology-commands", "--idle-secs", "2"],
+        live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
         )?);
         if command_ids(&live).len() >= expected {
             break;
@@ -60,9 +56,7 @@ fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::R
         std::thread::sleep(Duration::from_secs(2));
     }
     std::thread::sleep(Duration::from_secs(3));
-    live = values(&wismoctl(
-        &bootstrap,
-        &["read", "delay-apology-commands", "--idle-secs", "2"],
+    live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
     )?);
 
     // One apology per order, however often a handover made it repeat.
@@ -79,7 +73,7 @@ fn timers_move_with_their_partitions_when_trackers_join_and_leave() -> anyhow::R
         "{per_order:#?}"
     );
 
-    let replayed = replay_inputs(&bootstrap, &env, now_ms(), "delay-apology-commands")?;
+    let replayed = replay_inputs(&stage, &env, now_ms(), "delay-apology-commands")?;
     assert_eq!(command_ids(&live), command_ids(&replayed));
 
     // The second tracker really took partitions over: it restored state on assignment.

@@ -90,13 +90,14 @@ impl Replay {
             return Err(("decode", "value is not a record of any wismo schema".into()));
         };
         let catalog = Codec::default();
-        if line.topic == self.topics.orders {
+        let topic = self.topics.resolve(&line.topic);
+        if topic == self.topics.orders {
             let event: OrderEvent = catalog
                 .decode_json(subjects::ORDER_EVENT, value)
                 .map_err(|e| ("decode", e.to_string()))?;
             event.validate().map_err(|e| ("invalid", e.to_string()))?;
             Ok(PipelineInput::Order(event))
-        } else if line.topic == self.topics.carrier_scans {
+        } else if topic == self.topics.carrier_scans {
             let scan: CarrierScan = catalog
                 .decode_json(subjects::CARRIER_SCAN, value)
                 .map_err(|e| ("decode", e.to_string()))?;

@@ -57,9 +57,12 @@ impl RuntimeConfig {
         Ok(RuntimeConfig {
             service: service.to_string(),
             bootstrap_servers: env.required("WISMO_BOOTSTRAP_SERVERS")?,
-            group_id: env.string("WISMO_GROUP_ID", &format!("wismo-{service}")),
+            group_id: env.string(
+                "WISMO_GROUP_ID",
+                &format!("{}wismo-{service}", wismo_config::group_prefix(env)),
+            ),
             http_addr: env.parse("WISMO_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,
-            dead_letter_topic: env.string("WISMO_TOPIC_DEAD_LETTER", "dead-letter"),
+            dead_letter_topic: wismo_config::Topics::from_env(env).dead_letter,
             changelog_topic: changelog_topic.to_string(),
             delivery,
             batch_max: env.positive("WISMO_BATCH_MAX", 500, 100_000)? as usize,

@@ -1,15 +1,19 @@
 //! Rebuilding one partition's state from the service's compacted changelog topic.
 
-use crate::config::RuntimeConfig;
+use crate::config::{DeliveryMode, RuntimeConfig};
 use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Reads changelog partition `partition` from the beginning to its high watermark
-/// and returns the last state written for every key (tombstones delete).
+/// Reads changelog partition `partition` from its start to its end and returns the
+/// last state written for every key (tombstones delete). The end is what the
+/// broker reports as the partition's end when the read gets there (the high
+/// watermark, or under `read_committed` the last stable offset), so records
+/// written meanwhile, compacted gaps and transaction markers need no special case.
 pub fn restore_partition<S: DeserializeOwned>(
     config: &RuntimeConfig,
     partition: i32,
@@ -21,7 +25,11 @@ pub fn restore_partition<S: DeserializeOwned>(
         .set("bootstrap.servers", &config.bootstrap_servers)
         .set("group.id", format!("{}-restore", config.group_id))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "true");
+    if config.delivery == DeliveryMode::Transactional {
+        // Changelog writes of an aborted transaction never happened.
+        client.set("isolation.level", "read_committed");
+    }
     // Security and tuning overrides apply to the restore consumer as to the others.
     crate::clients::apply_overrides(&mut client, config, "consumer.");
     let consumer: BaseConsumer = client.create().context("creating restore consumer")?;
@@ -37,28 +45,19 @@ pub fn restore_partition<S: DeserializeOwned>(
     consumer.assign(&tpl)?;
 
     let mut skipped = 0u64;
-    let mut reached_high = false;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         anyhow::ensure!(
             Instant::now() < deadline,
-            "restore of {topic}/{partition} did not reach offset {high} within 10 minutes"
+            "restore of {topic}/{partition} did not reach its end within 10 minutes"
         );
-        // Past the reported high watermark, keep reading until the partition is
-        // quiet: a broker may report the end of a batch short (Tansu 0.6 reports
-        // the last batch's first offset + 1), and a short read restores stale state.
-        let wait = if reached_high {
-            Duration::from_millis(200)
-        } else {
-            Duration::from_millis(500)
-        };
-        let Some(result) = consumer.poll(wait) else {
-            if reached_high {
-                break;
-            }
+        let Some(result) = consumer.poll(Duration::from_millis(500)) else {
             continue;
         };
-        let msg = result.with_context(|| format!("reading changelog {topic}/{partition}"))?;
+        let msg = match result {
+            Err(KafkaError::PartitionEOF(_)) => break,
+            other => other.with_context(|| format!("reading changelog {topic}/{partition}"))?,
+        };
         let key = msg.key().map(|k| String::from_utf8_lossy(k).into_owned());
         if let Some(key) = key {
             match msg.payload() {
@@ -76,7 +75,6 @@ pub fn restore_partition<S: DeserializeOwned>(
                 },
             }
         }
-        reached_high |= msg.offset() + 1 >= high;
     }
     let m = crate::metrics::runtime();
     m.restore_seconds.observe(started.elapsed().as_secs_f64());

@@ -53,27 +53,29 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
     let wave_count = waves.len();
     for (i, (_, wave)) in waves.into_iter().enumerate() {
         for line in &wave {
+            // Event files name topics by their default names.
+            let topic = topics.resolve(&line.topic);
             let payload = match &line.value {
                 LineValue::Raw(raw) => raw.clone().into_bytes(),
-                LineValue::Record(value) if line.topic == topics.orders => {
+                LineValue::Record(value) if topic == topics.orders => {
                     let mut event: OrderEvent = codec.decode_json(subjects::ORDER_EVENT, value)?;
                     shift_order(&mut event, shift);
                     codec.encode(subjects::ORDER_EVENT, &event)?
                 }
-                LineValue::Record(value) if line.topic == topics.carrier_scans => {
+                LineValue::Record(value) if topic == topics.carrier_scans => {
                     let mut scan: CarrierScan = codec.decode_json(subjects::CARRIER_SCAN, value)?;
                     shift_scan(&mut scan, shift);
                     codec.encode(subjects::CARRIER_SCAN, &scan)?
                 }
-                LineValue::Record(_) => anyhow::bail!("topic {} is not an input topic", line.topic),
+                LineValue::Record(_) => anyhow::bail!("topic {topic} is not an input topic"),
             };
             let key = line.key.clone().unwrap_or_default();
-            let record = FutureRecord::to(&line.topic).key(&key).payload(&payload);
+            let record = FutureRecord::to(topic).key(&key).payload(&payload);
             producer
                 .send(record, std::time::Duration::from_secs(30))
                 .await
                 .map_err(|(e, _)| e)
-                .with_context(|| format!("publishing to {}", line.topic))?;
+                .with_context(|| format!("publishing to {topic}"))?;
         }
         eprintln!(
             "published wave {}/{wave_count} ({} records)",

@@ -15,7 +15,8 @@ use wismo_core::model::{
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Topics to read.
+    /// Topics to read: a default name (`orders`, `dead-letter`, ...) stands for the
+    /// configured topic.
     #[arg(required = true)]
     topics: Vec<String>,
     /// Stop once no record has arrived for this many seconds.
@@ -24,6 +25,10 @@ pub struct Args {
     /// Stop once this many records were read (and then the topic is idle for a second).
     #[arg(long)]
     expect: Option<usize>,
+    /// Read only committed transactional records (what a `read_committed`
+    /// consumer of a transactional pipeline sees).
+    #[arg(long)]
+    read_committed: bool,
     /// Give up after this many seconds in all.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -34,10 +39,19 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "wismoctl-read")
         .set("enable.auto.commit", "false")
+        .set(
+            "isolation.level",
+            if args.read_committed {
+                "read_committed"
+            } else {
+                "read_uncommitted"
+            },
+        )
         .create()
         .context("creating consumer")?;
     let mut tpl = TopicPartitionList::new();
     for topic in &args.topics {
+        let topic = topics.resolve(topic);
         let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
         for t in md.topics() {
             for p in t.partitions() {

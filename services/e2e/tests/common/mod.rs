@@ -4,7 +4,7 @@
 use anyhow::Context;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use wismo_e2e::wismoctl;
+use wismo_e2e::Stage;
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -22,14 +22,17 @@ pub fn command_ids(lines: &[Value]) -> BTreeSet<String> {
 /// timestamps and the services' `env`, run on until `horizon_end` (epoch ms): the
 /// values of the records it would put on `topic`.
 pub fn replay_inputs(
-    bootstrap: &str,
+    stage: &Stage,
     env: &[(&str, &str)],
     horizon_end: i64,
     topic: &str,
 ) -> anyhow::Result<Vec<Value>> {
     let mut input = String::new();
     for source in ["orders", "carrier-scans"] {
-        for line in wismoctl(bootstrap, &["read", source, "--idle-secs", "2"])?.lines() {
+        for line in stage
+            .wismoctl(&["read", source, "--idle-secs", "2"])?
+            .lines()
+        {
             let v: Value = serde_json::from_str(line)?;
             input.push_str(
                 &json!({"topic": v["topic"], "key": v["key"], "timestamp": v["timestamp"], "value": v["value"]})
@@ -43,7 +46,8 @@ pub fn replay_inputs(
         .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["timestamp"].as_i64())
         .max()
         .context("no input")?;
-    let cfg = wismo_config::Env::from_pairs(env.iter().copied());
+    let mut cfg = wismo_config::Env::from_pairs(env.iter().copied());
+    cfg.set("WISMO_TOPIC_PREFIX", stage.prefix.as_str());
     let replayed = replay::replay_file(
         &input,
         wismo_config::matcher_config(&cfg)?,
@@ -53,21 +57,9 @@ pub fn replay_inputs(
     )?;
     Ok(replayed
         .into_iter()
-        .filter(|l| l["topic"] == topic)
+        .filter(|l| l["topic"] == stage.topic(topic).as_str())
         .map(|mut l| l["value"].take())
         .collect())
-}
-
-/// A throwaway broker with every wismo topic in `partitions` partitions; keep the
-/// broker alive for the test.
-pub fn broker_with_topics(partitions: u32) -> anyhow::Result<(wismo_e2e::Broker, String)> {
-    let broker = wismo_e2e::Broker::start()?;
-    let bootstrap = broker.bootstrap();
-    wismoctl(
-        &bootstrap,
-        &["create-topics", "--partitions", &partitions.to_string()],
-    )?;
-    Ok((broker, bootstrap))
 }
 
 /// Writes `text` to a fresh policy file and returns its path.
