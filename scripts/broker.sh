@@ -13,7 +13,13 @@
 #   WISMO_BROKER_DIR              state: config, log, data (default <repo>/.wismo/broker)
 #   WISMO_BROKER_HEAP             JVM heap (default 768m)
 #   WISMO_BROKER_PROPERTIES       a file of extra server properties, appended last
-#                                 (listeners for SASL/TLS, say)
+#   WISMO_BROKER_SASL_SSL_PORT    also a SASL_SSL listener (SCRAM-SHA-512 over TLS)
+#                                 on this port; PLAINTEXT stays on the client port
+#   WISMO_BROKER_TLS_DIR          its CA and keystore (default <state dir>/tls),
+#                                 made by scripts/kafka/tls.sh when missing
+#   WISMO_BROKER_SCRAM_USERS      SCRAM-SHA-512 users, `name:password` separated by
+#                                 spaces, created when the storage is formatted
+#                                 (the first start of a state dir)
 #   WISMO_BROKER_START_TIMEOUT    seconds to wait for start (default 60)
 #
 # Storage is formatted on the first start and kept: stop and start again to
@@ -32,6 +38,8 @@ START_TIMEOUT="${WISMO_BROKER_START_TIMEOUT:-60}"
 PID_FILE="$STATE_DIR/broker.pid"
 LOG_FILE="$STATE_DIR/broker.log"
 CONFIG="$STATE_DIR/server.properties"
+SASL_SSL_PORT="${WISMO_BROKER_SASL_SSL_PORT:-}"
+TLS_DIR="${WISMO_BROKER_TLS_DIR:-$STATE_DIR/tls}"
 
 log() { echo "[broker] $*"; }
 die() { echo "[broker] ERROR: $*" >&2; exit 1; }
@@ -39,6 +47,7 @@ usage() { echo "usage: $0 start|run|stop|status" >&2; exit 2; }
 
 [[ "$PORT" =~ ^[0-9]+$ ]] || die "WISMO_BROKER_PORT=$PORT is not a port"
 [[ "$CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "WISMO_BROKER_CONTROLLER_PORT=$CONTROLLER_PORT is not a port"
+[[ -z "$SASL_SSL_PORT" || "$SASL_SSL_PORT" =~ ^[0-9]+$ ]] || die "WISMO_BROKER_SASL_SSL_PORT=$SASL_SSL_PORT is not a port"
 
 running_pid() { # prints the pid and succeeds if our broker is alive
     local pid
@@ -69,8 +78,8 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT${SASL_SSL_PORT:+,SASL_SSL://127.0.0.1:$SASL_SSL_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT${SASL_SSL_PORT:+,SASL_SSL://127.0.0.1:$SASL_SSL_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
@@ -91,14 +100,60 @@ share.coordinator.state.topic.min.isr=1
 auto.create.topics.enable=false
 # A group forms at once instead of waiting 3 s for more members.
 group.initial.rebalance.delay.ms=0
+# A member that dies (kill -9) loses its partitions after 10 s rather than 45 s
+# (consumer protocol, KIP-848), so crash tests take seconds.
+group.consumer.min.session.timeout.ms=3000
+group.consumer.session.timeout.ms=10000
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
 # Compaction runs soon after a segment rolls, so a test can watch it happen.
 log.cleaner.enable=true
 log.cleaner.backoff.ms=1000
 EOF
+    [ -z "$SASL_SSL_PORT" ] || write_sasl_ssl_config
     if [ -n "${WISMO_BROKER_PROPERTIES:-}" ]; then
         [ -f "$WISMO_BROKER_PROPERTIES" ] || die "WISMO_BROKER_PROPERTIES=$WISMO_BROKER_PROPERTIES does not exist"
         { echo "# From $WISMO_BROKER_PROPERTIES"; cat "$WISMO_BROKER_PROPERTIES"; } >>"$CONFIG"
     fi
+}
+
+# SCRAM-SHA-512 over TLS on the SASL_SSL listener; the broker's own traffic
+# (controller, inter-broker) stays on PLAINTEXT. No authorizer: any
+# authenticated user may do anything.
+write_sasl_ssl_config() {
+    if [ ! -f "$TLS_DIR/broker.p12" ] || [ ! -f "$TLS_DIR/broker.p12.pass" ]; then
+        "$REPO_ROOT/scripts/kafka/tls.sh" "$TLS_DIR" >/dev/null ||
+            die "creating TLS material in $TLS_DIR failed (scripts/kafka/tls.sh)"
+    fi
+    local pass
+    pass="$(cat "$TLS_DIR/broker.p12.pass")"
+    cat >>"$CONFIG" <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_DIR/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$pass
+listener.name.sasl_ssl.ssl.key.password=$pass
+EOF
+}
+
+SCRAM_ARGS=()
+scram_args() { # fills SCRAM_ARGS: one --add-scram per user of WISMO_BROKER_SCRAM_USERS
+    local entry name password
+    local -
+    set -f # a password is not a glob
+    for entry in ${WISMO_BROKER_SCRAM_USERS:-}; do
+        name="${entry%%:*}"
+        password="${entry#*:}"
+        [[ "$entry" == *:* && -n "$name" && -n "$password" ]] ||
+            die "WISMO_BROKER_SCRAM_USERS: an entry is not name:password"
+        # The storage tool's syntax has no quoting for these.
+        case "$name$password" in
+            *[],=\"[]*) die "WISMO_BROKER_SCRAM_USERS: names and passwords may not hold , = [ ] or \"" ;;
+        esac
+        SCRAM_ARGS+=(--add-scram "SCRAM-SHA-512=[name=$name,password=$password]")
+    done
 }
 
 format_storage() { # once per state dir
@@ -106,14 +161,16 @@ format_storage() { # once per state dir
     local id
     id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22)"
     java_cmd
+    scram_args
     "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted \
-        --cluster-id "$id" --config "$CONFIG" >>"$LOG_FILE" 2>&1 ||
+        --cluster-id "$id" --config "$CONFIG" "${SCRAM_ARGS[@]}" >>"$LOG_FILE" 2>&1 ||
         { tail -n 20 "$LOG_FILE" >&2; die "formatting storage in $STATE_DIR/data failed"; }
 }
 
 prepare() {
     if port_open "$PORT"; then die "port $PORT on 127.0.0.1 is already in use"; fi
     if port_open "$CONTROLLER_PORT"; then die "port $CONTROLLER_PORT on 127.0.0.1 is already in use"; fi
+    if [ -n "$SASL_SSL_PORT" ] && port_open "$SASL_SSL_PORT"; then die "port $SASL_SSL_PORT on 127.0.0.1 is already in use"; fi
     write_config
     : >"$LOG_FILE"
     format_storage
@@ -155,7 +212,7 @@ cmd_start() {
         fi
         sleep 0.2
     done
-    log "ready: pid $pid, bootstrap 127.0.0.1:$PORT"
+    log "ready: pid $pid, bootstrap 127.0.0.1:$PORT${SASL_SSL_PORT:+ (SASL_SSL: 127.0.0.1:$SASL_SSL_PORT)}"
 }
 
 cmd_stop() {

@@ -9,12 +9,12 @@
 //! deterministic in the order number.
 
 use chrono::{Duration, NaiveDate, TimeZone};
+use replay::Input as PipelineInput;
 use wismo_core::matcher::MatcherConfig;
 use wismo_core::model::{
-    CarrierScan, ChannelKind, ContactChannel, Customer, Item, OrderEvent, OrderPlaced, Origin,
+    CarrierScan, ChannelKind, ContactChannel, Customer, Item, OrderEvent, OrderPlaced,
     ScanLocation, ShipmentCreated, Timestamp,
 };
-use wismo_core::pipeline::{Pipeline, PipelineInput};
 use wismo_core::tracker::{OrderState, TrackerConfig};
 
 /// A small deterministic generator (SplitMix64), seeded per order.
@@ -314,40 +314,43 @@ pub fn configs() -> (MatcherConfig, TrackerConfig) {
     (MatcherConfig::default(), TrackerConfig::default())
 }
 
-pub fn origin() -> Origin {
-    Origin {
-        topic: "loadtest".into(),
-        partition: 0,
-        offset: 0,
-    }
-}
-
-/// Runs orders `first..first + count` through one in-memory pipeline (orders placed
-/// two minutes apart, events interleaved by arrival) and returns their final states.
-///
-/// Keep `count` modest: the in-memory pipeline looks for the next timer by scanning
-/// every state, so its cost per event grows with the number of live orders.
+/// Runs orders `first..first + count` through wismo in memory (orders placed two
+/// minutes apart, events interleaved by arrival) and returns their final states.
 pub fn order_states(
     configs: &(MatcherConfig, TrackerConfig),
     first: u64,
     count: u64,
-) -> Vec<OrderState> {
+) -> anyhow::Result<Vec<OrderState>> {
     let mut events: Vec<(Timestamp, PipelineInput)> = (0..count)
         .flat_map(|j| order_events(first + j, Duration::minutes(2 * j as i64)))
         .collect();
     events.sort_by_key(|(at, _)| *at);
     let start = epoch() - Duration::minutes(1);
-    let mut pipeline = Pipeline::new(configs.0.clone(), configs.1.clone(), start);
-    let origin = origin();
+    let topics = wismo_config::Topics::from_env(&wismo_config::Env::default());
+    let mut replay =
+        replay::Replay::new(configs.0.clone(), configs.1.clone(), topics.clone(), start)?;
     let last = events.last().map_or(start, |(at, _)| *at);
-    for (at, input) in events {
-        pipeline.feed(at, input, origin.clone());
+    for (at, input) in &events {
+        replay.feed_input(*at, input);
     }
     // Past every coalescing window, so pending milestones are sent and incidents
     // judged, but well short of retention.
-    pipeline.advance_to(last + Duration::hours(2));
-    pipeline.drain();
-    (first..first + count)
-        .filter_map(|n| pipeline.order(&order_id(n)).cloned())
+    replay.finish(last + Duration::hours(2))?;
+    let mut latest = std::collections::BTreeMap::new();
+    for r in replay.cluster().log.records(&topics.tracker_changelog) {
+        if let (Some(k), Some(v)) = (r.key, r.value) {
+            latest.insert(k, (v, r.offset));
+        }
+    }
+    latest
+        .into_values()
+        .map(|(v, offset)| {
+            Ok(wismo_engine::changelog::decode::<OrderState>(
+                &v,
+                &topics.tracker_changelog,
+                0,
+                offset,
+            )?)
+        })
         .collect()
 }

@@ -4,12 +4,15 @@
 //!   takes, next to a plain read of the same bytes.
 //! * `throughput`: how fast the three services decide a backlog of N orders' input,
 //!   next to a plain consume-and-produce of the same records on the same broker.
+//! * `simulate`: a month of orders with known truth through wismo's decisions, in
+//!   memory, and a decision-quality report. See `docs/decision-quality.md`.
 
 mod alloc;
 mod gen;
 mod measure;
 mod produce;
 mod restore;
+mod simulate;
 mod throughput;
 
 use clap::{Parser, Subcommand};
@@ -31,11 +34,15 @@ enum Command {
     /// Time the three services deciding a backlog of N orders against a raw
     /// consume-and-produce passthrough of the same input records.
     Throughput(throughput::ThroughputArgs),
+    /// Run a simulated month with known truth through wismo's decisions and write a
+    /// decision-quality report (Markdown and PNG charts).
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Restore(args) => restore::run(args),
         Command::Throughput(args) => throughput::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }

@@ -33,12 +33,12 @@ impl Samples {
 
 /// Runs `f`, returning its result with its wall and process CPU seconds.
 /// The broker to measure against: the one `bootstrap` names, else a throwaway
-/// Tansu broker (kept alive by the returned handle).
+/// Apache Kafka broker (kept alive by the returned handle).
 pub fn broker(bootstrap: &Option<String>) -> anyhow::Result<(Option<wismo_e2e::Broker>, String)> {
     if let Some(b) = bootstrap {
         return Ok((None, b.clone()));
     }
-    eprintln!("starting a throwaway Tansu broker");
+    eprintln!("starting a throwaway Apache Kafka broker");
     let broker = wismo_e2e::Broker::start()?;
     let bootstrap = broker.bootstrap();
     Ok((Some(broker), bootstrap))

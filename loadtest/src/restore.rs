@@ -2,7 +2,7 @@
 //! tracker's changelog takes, next to a plain read of the same bytes.
 //!
 //! Generates N order states with the real decision core, writes them as JSON to a
-//! one-partition changelog topic (a throwaway Tansu broker unless `--bootstrap`
+//! one-partition changelog topic (a throwaway Apache Kafka broker unless `--bootstrap`
 //! names one), then alternates a raw read of the partition with
 //! `wismo_runtime::restore::restore_partition` and reports medians, the ratio and
 //! the memory a restored order takes. See `docs/performance.md`.
@@ -27,7 +27,7 @@ pub struct RestoreArgs {
     /// How many orders to write to the changelog. 200000 is the heavy run.
     #[arg(long, default_value_t = 10_000)]
     orders: u64,
-    /// A broker to use; without it a throwaway Tansu broker is started.
+    /// A broker to use; without it a throwaway Apache Kafka broker is started.
     #[arg(long)]
     bootstrap: Option<String>,
     /// Timed rounds; each is one raw read then one restore.
@@ -64,12 +64,13 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     );
 
     let env = wismo_config::Env::from_pairs([("WISMO_BOOTSTRAP_SERVERS", bootstrap.as_str())]);
-    let config = RuntimeConfig::from_env("bench", &topic, &env)?;
+    let config = RuntimeConfig::from_env("bench", &env)?;
+    let changelog = wismo_engine::record::TopicPartition::new(topic.as_str(), 0);
 
     // Memory first, on a quiet heap: what holding the restored map costs.
     trim_heap();
     let (heap0, rss0) = (alloc::live_bytes(), alloc::rss_bytes()?);
-    let states = wismo_runtime::restore::restore_partition::<OrderState>(&config, 0)?;
+    let states = restore_states(&config, &changelog)?;
     ensure!(
         states.len() as u64 == written.orders,
         "restored {} orders, wrote {}",
@@ -110,8 +111,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         black_box(read.checksum);
         raw.push(t);
 
-        let (states, t) =
-            timed(|| wismo_runtime::restore::restore_partition::<OrderState>(&config, 0))?;
+        let (states, t) = timed(|| restore_states(&config, &changelog))?;
         wismo.push(t);
         ensure!(
             states.len() as u64 == written.orders,
@@ -224,7 +224,7 @@ fn write_changelog(
     let mut first = 0;
     while first < orders {
         let count = batch.min(orders - first);
-        for state in gen::order_states(&configs, first, count) {
+        for state in gen::order_states(&configs, first, count)? {
             written.orders += 1;
             written.shipments += state.shipments.len() as u64;
             written.seen_scans += state
@@ -239,17 +239,8 @@ fn write_changelog(
                 .sum::<u64>()
                 + u64::from(state.confirmation.sent);
             written.with_incident += u64::from(!state.incidents.is_empty());
-            let payload = serde_json::to_vec(&state)?;
+            let payload = wismo_engine::changelog::encode(&state);
             written.bytes += payload.len() as u64;
-            if written.orders == orders {
-                // Tansu 0.6 reports a partition's high watermark as the base offset of
-                // its last record batch + 1, so the rest of a multi-record last batch is
-                // invisible to a reader that stops at the watermark (the raw read does;
-                // the restore reads on until the partition is quiet). Drain everything
-                // first so the last state goes out in a batch of one and the watermark
-                // is exact.
-                await_acks(&mut in_flight)?;
-            }
             let mut record = FutureRecord::to(topic)
                 .key(state.order_id.as_str())
                 .payload(&payload)
@@ -280,6 +271,26 @@ fn write_changelog(
         written.orders
     );
     Ok(written)
+}
+
+/// A restore as a service does it: the changelog partition read to its end, every
+/// state decoded.
+fn restore_states(
+    config: &RuntimeConfig,
+    changelog: &wismo_engine::record::TopicPartition,
+) -> anyhow::Result<std::collections::HashMap<String, OrderState>> {
+    wismo_runtime::read_changelog(config, changelog)?
+        .into_iter()
+        .map(|e| {
+            let state = wismo_engine::changelog::decode::<OrderState>(
+                &e.value,
+                &changelog.topic,
+                changelog.partition,
+                e.offset,
+            )?;
+            Ok((e.key, state))
+        })
+        .collect()
 }
 
 #[derive(Debug)]
@@ -353,7 +364,7 @@ fn raw_read(
 fn decode_in_memory(records: &[(Vec<u8>, Vec<u8>)]) -> anyhow::Result<HashMap<String, OrderState>> {
     let mut states = HashMap::new();
     for (key, payload) in records {
-        let state: OrderState = serde_json::from_slice(payload)?;
+        let state: OrderState = wismo_engine::changelog::decode(payload, "changelog", 0, 0)?;
         states.insert(String::from_utf8_lossy(key).into_owned(), state);
     }
     Ok(states)

@@ -1,27 +1,29 @@
 //! `loadtest throughput --orders N`: how fast the three services decide a backlog
 //! of N orders' input, next to a raw consume-and-produce of the same records on
-//! the same broker.
+//! the same broker, and whether they decide exactly what `replay` decides.
 //!
-//! Produces the backlog once (a throwaway Tansu broker unless `--bootstrap` names
-//! one), then per round runs, in an order that alternates between rounds:
+//! Produces the backlog once (to a throwaway Apache Kafka broker unless
+//! `--bootstrap` names one), then per round runs, in an order that alternates
+//! between rounds:
 //! * raw: [`raw::passthrough`] of every input record to a scratch topic;
 //! * wismo: [`pipeline::run`], the scan-matcher, order-tracker and dispatcher
-//!   binaries on fresh groups and topics, until the backlog is decided;
-//! * both again with the consumers' `fetch.wait.max.ms` at 10 (unless `--no-fast`).
+//!   binaries on fresh groups and topics, until every command replay decides for
+//!   the backlog is on its topic; then the commands are compared with replay's,
+//!   whole records.
 //!
-//! Reports medians of the rounds and the medians of each round's wismo/raw ratios.
-//! See `docs/performance.md`.
+//! Reports medians of the rounds and the medians of each round's wismo/raw ratios,
+//! and ends with one `summary:` line. See `docs/performance.md`.
 
+mod commands;
 mod input;
+mod peer;
 mod pipeline;
-mod progress;
 mod raw;
 mod replay;
 
 use crate::measure::{self, child_pid, median, process_cpu_seconds};
 use anyhow::{ensure, Context};
 use clap::Args;
-use progress::Counts;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -36,7 +38,7 @@ pub struct ThroughputArgs {
     /// Partitions of every topic.
     #[arg(long, default_value_t = 2)]
     partitions: i32,
-    /// A broker to use; without it a throwaway Tansu broker is started.
+    /// A broker to use; without it a throwaway Apache Kafka broker is started.
     #[arg(long)]
     bootstrap: Option<String>,
     /// The dispatcher's global egress rate (policy `egress_per_second`). Lifted by
@@ -44,14 +46,16 @@ pub struct ThroughputArgs {
     /// 500 is the product default.
     #[arg(long, default_value_t = 1_000_000)]
     egress_per_second: u32,
-    /// Skip the variants with the consumers' `fetch.wait.max.ms` at 10.
-    #[arg(long)]
-    no_fast: bool,
-    /// Start the three services together instead of the scan-matcher first. The
-    /// tracker then decides scans that reach it after it caught up in wall-clock
-    /// time, and the commands this defers are not waited for.
+    /// Start the three services together instead of the scan-matcher first.
     #[arg(long)]
     all_at_once: bool,
+    /// The services' delivery mode: at-least-once or transactional.
+    #[arg(long, default_value = "at-least-once")]
+    delivery: String,
+    /// Also run this peer implementation of the job in every round, beside raw and
+    /// wismo (`loadtest/peers/`).
+    #[arg(long, value_enum)]
+    peer: Option<peer::Kind>,
     /// Longest a single run may take, in seconds.
     #[arg(long, default_value_t = 900)]
     timeout_secs: u64,
@@ -61,8 +65,6 @@ pub struct ThroughputArgs {
 enum Variant {
     Raw,
     Wismo,
-    RawFast,
-    WismoFast,
 }
 
 impl Variant {
@@ -70,8 +72,6 @@ impl Variant {
         match self {
             Variant::Raw => "raw passthrough",
             Variant::Wismo => "wismo pipeline",
-            Variant::RawFast => "raw, fetch.wait.max.ms=10",
-            Variant::WismoFast => "wismo, fetch.wait.max.ms=10",
         }
     }
 }
@@ -104,6 +104,7 @@ struct Bench {
     broker_pid: Option<u32>,
     partitions: i32,
     all_at_once: bool,
+    delivery: String,
     timeout: Duration,
 }
 
@@ -117,12 +118,13 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
     );
     let (broker, bootstrap) = measure::broker(&args.bootstrap)?;
     // The broker's CPU is only visible when it is our child.
-    let broker_pid = broker.as_ref().and_then(|_| child_pid("tansu"));
+    let broker_pid = broker.as_ref().and_then(|_| child_pid("java"));
 
     // Fail before any run if a binary is missing.
     for name in ["scan-matcher", "order-tracker", "dispatcher", "wismoctl"] {
         wismo_e2e::service_binary(name)?;
     }
+    let mut peer = peer::Peer::new(args.peer)?;
     let dir = tempfile::tempdir().context("creating a temp dir")?;
     let policy = dir.path().join("policy.toml");
     std::fs::write(
@@ -132,6 +134,10 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
             args.egress_per_second
         ),
     )?;
+    ensure!(
+        ["at-least-once", "transactional"].contains(&args.delivery.as_str()),
+        "--delivery is at-least-once or transactional"
+    );
     wismo_config::policy::load_policy(&policy)?;
 
     let orders_topic = wismo_e2e::unique_name("loadtest-orders");
@@ -149,8 +155,8 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         &bootstrap,
         &orders_topic,
         &scans_topic,
-        usize::try_from(args.partitions)?,
         args.orders,
+        &policy,
     )?;
     eprintln!(
         "broker {bootstrap}; produced {} orders in {:.1}s: {} order events ({} shipments), \
@@ -174,15 +180,13 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         broker_pid,
         partitions: args.partitions,
         all_at_once: args.all_at_once,
+        delivery: args.delivery.clone(),
         timeout: Duration::from_secs(args.timeout_secs),
     };
 
-    let mut variants = vec![Variant::Raw, Variant::Wismo];
-    if !args.no_fast {
-        variants.extend([Variant::RawFast, Variant::WismoFast]);
-    }
+    let variants = vec![Variant::Raw, Variant::Wismo];
     let mut runs: Vec<(usize, Variant, Run)> = Vec::new();
-    let mut decided = Vec::new();
+    let mut compared = Vec::new();
     for round in 1..=args.rounds {
         // Alternate the order, so drift and noise fall on every variant alike.
         let order: Vec<Variant> = if round % 2 == 1 {
@@ -192,11 +196,10 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         };
         for variant in order {
             let run = match variant {
-                Variant::Raw => bench.raw(false)?,
-                Variant::RawFast => bench.raw(true)?,
-                Variant::Wismo | Variant::WismoFast => {
-                    let (run, counts) = bench.wismo(variant == Variant::WismoFast)?;
-                    decided.push((round, variant, counts));
+                Variant::Raw => bench.raw()?,
+                Variant::Wismo => {
+                    let (run, comparison) = bench.wismo()?;
+                    compared.push((round, comparison));
                     run
                 }
             };
@@ -211,32 +214,29 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
             );
             runs.push((round, variant, run));
         }
+        peer.round(&bench, round)?;
     }
 
     report(&args, &bench.input, &variants, &runs);
-    report_decisions(&bench.input, &decided);
+    report_decisions(&compared);
+    peer.report(&bench.input, &runs);
+    summary(&bench.input, &runs, &compared);
     drop(broker);
     Ok(())
 }
 
 impl Bench {
-    /// One raw passthrough to a new scratch topic; `fast` sets the consumer's
-    /// `fetch.wait.max.ms` to 10.
-    fn raw(&self, fast: bool) -> anyhow::Result<Run> {
+    /// One raw passthrough to a new scratch topic.
+    fn raw(&self) -> anyhow::Result<Run> {
         let scratch = wismo_e2e::unique_name("loadtest-passthrough");
         wismo_e2e::create_topics(&self.bootstrap, &[(&scratch, self.partitions)], false)?;
-        let extra: &[(&str, &str)] = if fast {
-            &[("fetch.wait.max.ms", "10")]
-        } else {
-            &[]
-        };
         let broker0 = self.broker_pid.map(process_cpu_seconds).transpose()?;
         let r = raw::passthrough(
             &self.bootstrap,
             &[&self.orders_topic, &self.scans_topic],
             &scratch,
             self.input.records(),
-            extra,
+            &[],
             self.timeout,
         )?;
         let broker1 = self.broker_pid.map(process_cpu_seconds).transpose()?;
@@ -248,28 +248,30 @@ impl Bench {
         })
     }
 
-    /// One pipeline run; `fast` sets the services' consumers' `fetch.wait.max.ms`
-    /// to 10.
-    fn wismo(&self, fast: bool) -> anyhow::Result<(Run, Counts)> {
-        let extra: &[(&str, &str)] = if fast {
-            &[("WISMO_KAFKA_CONSUMER_FETCH_WAIT_MAX_MS", "10")]
-        } else {
-            &[]
+    /// One pipeline run, and how its commands compare with replay's.
+    fn wismo(&self) -> anyhow::Result<(Run, commands::Comparison)> {
+        let mode = [("WISMO_DELIVERY_MODE", self.delivery.as_str())];
+        let setup = pipeline::Setup {
+            bootstrap: &self.bootstrap,
+            orders: &self.orders_topic,
+            scans: &self.scans_topic,
+            partitions: self.partitions,
+            policy: &self.policy,
+            extra_env: &mode,
+            broker_pid: self.broker_pid,
+            all_at_once: self.all_at_once,
+            timeout: self.timeout,
         };
-        let w = pipeline::run(
-            &self.bootstrap,
-            &self.input,
-            (&self.orders_topic, &self.scans_topic),
-            self.partitions,
-            &self.policy,
-            extra,
-            self.broker_pid,
-            self.all_at_once,
-            self.timeout,
-        )?;
+        let w = pipeline::run(&setup, &self.input)?;
+        let cut = chrono::DateTime::from_timestamp_millis(w.cut).unwrap_or_default();
+        let replayed = self
+            .input
+            .replay_until(cut + chrono::Duration::seconds(1), &self.policy)?;
+        let comparison = commands::compare(&w.commands, &replayed.commands, w.cut);
         eprintln!(
-            "  cpu by service (matcher, tracker, dispatcher) {:.2?}; {:?}",
-            w.cpu, w.counts
+            "  cpu by service (matcher, tracker, dispatcher) {:.2?}; {} commands decided by the \
+             cut, replay {}, equal {}",
+            w.cpu, comparison.live, comparison.replay, comparison.equal
         );
         let run = Run {
             wall: w.wall,
@@ -277,7 +279,7 @@ impl Bench {
             cpu: w.cpu.iter().sum(),
             broker_cpu: w.broker_cpu,
         };
-        Ok((run, w.counts))
+        Ok((run, comparison))
     }
 }
 
@@ -354,46 +356,50 @@ fn report(
     println!();
     println!("| wismo/raw, median of the rounds' ratios | events/s (wall) | events/s (without start-up) | CPU s | broker CPU s |");
     println!("|---|---:|---:|---:|---:|");
-    let mut pairs = vec![("default client settings", Variant::Wismo, Variant::Raw)];
-    if variants.contains(&Variant::WismoFast) {
-        pairs.push(("fetch.wait.max.ms=10", Variant::WismoFast, Variant::RawFast));
-    }
-    for (label, w, r) in pairs {
-        println!(
-            "| {label} | {} | {} | {} | {} |",
-            ratio(w, r, &|x| Some(n / x.wall)),
-            ratio(w, r, &|x| Some(n / x.steady())),
-            ratio(w, r, &|x| Some(x.cpu)),
-            ratio(w, r, &|x| x.broker_cpu),
-        );
+    let (w, r) = (Variant::Wismo, Variant::Raw);
+    println!(
+        "| default client settings | {} | {} | {} | {} |",
+        ratio(w, r, &|x| Some(n / x.wall)),
+        ratio(w, r, &|x| Some(n / x.steady())),
+        ratio(w, r, &|x| Some(x.cpu)),
+        ratio(w, r, &|x| x.broker_cpu),
+    );
+}
+
+/// Each wismo run's commands against replay's over the same events.
+fn report_decisions(compared: &[(usize, commands::Comparison)]) {
+    println!();
+    println!("| round | commands decided by the cut | replay's | whole records equal |");
+    println!("|---|---:|---:|---|");
+    for (round, c) in compared {
+        println!("| {round} | {} | {} | {} |", c.live, c.replay, c.equal);
     }
 }
 
-/// What each wismo run decided, next to what replay decides from the same events.
-fn report_decisions(input: &input::Input, decided: &[(usize, Variant, Counts)]) {
+/// The one line a script reads: medians over the rounds, and whether every
+/// round decided exactly what replay decides.
+fn summary(
+    input: &input::Input,
+    runs: &[(usize, Variant, Run)],
+    compared: &[(usize, commands::Comparison)],
+) {
+    let n = input.records() as f64;
+    let of = |v: Variant| -> Vec<&Run> {
+        runs.iter()
+            .filter(|(_, x, _)| *x == v)
+            .map(|(_, _, r)| r)
+            .collect()
+    };
+    let eps = |rs: &[&Run]| median(&rs.iter().map(|r| n / r.wall).collect::<Vec<_>>());
+    let (wismo, raw) = (of(Variant::Wismo), of(Variant::Raw));
+    let (wismo_eps, raw_eps) = (eps(&wismo), eps(&raw));
+    let cpu_us = median(&wismo.iter().map(|r| r.cpu).collect::<Vec<_>>()) * 1e6 / n;
+    let decided = compared.iter().map(|(_, c)| c.live).min().unwrap_or(0);
+    let replay = compared.iter().map(|(_, c)| c.replay).max().unwrap_or(0);
+    let equal = !compared.is_empty() && compared.iter().all(|(_, c)| c.equal);
     println!();
     println!(
-        "What each wismo run decided (from the services' counters); replay of the same events \
-         decides {} commands and {} dead letters:",
-        input.replayed.commands, input.replayed.dead_letters
+        "summary: ratio={:.2} wismo_eps={wismo_eps:.0} raw_eps={raw_eps:.0} cpu_us_per_event={cpu_us:.1} decided={decided} replay={replay} equal={equal}",
+        wismo_eps / raw_eps
     );
-    println!();
-    println!("| run | routed scans | outbox records | commands dispatched | notifications | delay apologies | review requests | suppressed | dead letters | of which unmatched scans | egress waits |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (round, variant, c) in decided {
-        println!(
-            "| {round}: {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            variant.label(),
-            c.routed_produced,
-            c.outbox_produced,
-            c.commands,
-            c.notifications,
-            c.apologies,
-            c.reviews,
-            c.suppressed,
-            c.dead_letters,
-            c.unmatched,
-            c.egress_waits
-        );
-    }
 }

@@ -9,20 +9,17 @@ use super::replay::{replay, Replayed};
 use crate::gen;
 use anyhow::Context;
 use chrono::Duration;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use replay::Input as PipelineInput;
 use std::collections::BTreeMap;
 use wismo_codec::{subjects, Codec};
 use wismo_core::model::Timestamp;
-use wismo_core::pipeline::PipelineInput;
 
 /// Orders are placed this far apart: 8,640 a day.
 const ORDER_GAP: Duration = Duration::seconds(10);
 /// How long before it is produced the backlog's last record arrived.
 const END_BEFORE_NOW: Duration = Duration::hours(1);
-/// Records of each input topic sent one per request at the end, per partition.
-const TAIL_PER_PARTITION: usize = 50;
 
 /// What was produced.
 #[derive(Debug)]
@@ -40,6 +37,8 @@ pub struct Input {
     /// What `replay` decides from the same events, run on to the moment the
     /// backlog was produced.
     pub replayed: Replayed,
+    /// How far the generator's timeline was moved (to replay it again).
+    pub shift: Duration,
 }
 
 impl Input {
@@ -63,8 +62,8 @@ pub fn produce(
     bootstrap: &str,
     orders_topic: &str,
     scans_topic: &str,
-    partitions: usize,
     orders: u64,
+    policy: &std::path::Path,
 ) -> anyhow::Result<Input> {
     // The generator places order n at its epoch + offset; find where the timeline
     // ends first, then generate again moved so it ends an hour before now.
@@ -73,7 +72,9 @@ pub fn produce(
         .max()
         .context("no events generated")?;
     let produced_at = chrono::Utc::now();
-    let shift = (produced_at - END_BEFORE_NOW) - unshifted_end;
+    // Whole days, so the generator's times of day (a van leaves in the morning)
+    // land where they did: the timeline ends at most a day earlier than asked.
+    let shift = Duration::days(((produced_at - END_BEFORE_NOW) - unshifted_end).num_days() - 1);
 
     let codec = Codec::default();
     let mut records = Vec::new();
@@ -109,49 +110,14 @@ pub fn produce(
         _ => anyhow::bail!("no events generated"),
     };
 
-    // Tansu 0.6 reports a partition's high watermark as the base offset of its last
-    // record batch + 1. A service that compares its position with that watermark
-    // would think itself caught up with most of a big last batch still unread, and
-    // let stream time jump to the wall clock. So the bulk goes out in big batches
-    // and the tail one record per request, which leaves every input partition
-    // ending in a batch of one (checked below).
-    let tail_len = TAIL_PER_PARTITION * partitions;
-    let (mut orders_left, mut scans_left) = (order_events as usize, scans as usize);
-    let (mut bulk, mut tail) = (Vec::new(), Vec::new());
-    for r in records {
-        let left = if r.scan {
-            &mut scans_left
-        } else {
-            &mut orders_left
-        };
-        *left -= 1;
-        if *left < tail_len {
-            tail.push(r);
-        } else {
-            bulk.push(r);
-        }
-    }
+    let producer = producer(bootstrap, "20")?;
     let mut ends = BTreeMap::new();
-    let bulk_producer = producer(bootstrap, "20")?;
-    // Chunks well under the local queue's size, so a full queue cannot happen.
-    for chunk in bulk.chunks(20_000) {
-        send(
-            &bulk_producer,
-            chunk,
-            (orders_topic, scans_topic),
-            &mut ends,
-        )?;
+    for chunk in records.chunks(50_000) {
+        send(&producer, chunk, (orders_topic, scans_topic), &mut ends)?;
     }
-    let tail_producer = producer(bootstrap, "0")?;
-    // Each topic's last records, one per request: every partition ends in a batch of one.
-    for one in tail.chunks(1) {
-        send(&tail_producer, one, (orders_topic, scans_topic), &mut ends)?;
-    }
-    // The services' progress is read as committed offsets summed over partitions,
-    // which counts records only if each new partition starts at offset 0.
-    let total = |t: &str| -> i64 {
+    let total = |topic: &str| -> i64 {
         ends.iter()
-            .filter(|((topic, _), _)| topic == t)
+            .filter(|((t, _), _)| t == topic)
             .map(|(_, end)| *end)
             .sum()
     };
@@ -160,21 +126,7 @@ pub fn produce(
             && total(scans_topic) == i64::try_from(scans)?,
         "the input partitions do not start at offset 0: {ends:?}"
     );
-    let probe: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .context("creating a watermark client")?;
-    for ((topic, partition), end) in &ends {
-        let (_, high) =
-            probe.fetch_watermarks(topic, *partition, std::time::Duration::from_secs(10))?;
-        if high != *end {
-            eprintln!(
-                "warning: {topic}/{partition} ends at {end} but the broker reports a high \
-                 watermark of {high}; the services may think themselves caught up early"
-            );
-        }
-    }
-    let replayed = replay(events(orders, shift).collect(), produced_at);
+    let replayed = replay(events(orders, shift).collect(), produced_at, policy)?;
     Ok(Input {
         orders,
         order_events,
@@ -184,7 +136,19 @@ pub fn produce(
         first,
         last,
         replayed,
+        shift,
     })
+}
+
+impl Input {
+    /// What replay decides for the backlog, run on to `until`.
+    pub fn replay_until(
+        &self,
+        until: Timestamp,
+        policy: &std::path::Path,
+    ) -> anyhow::Result<Replayed> {
+        replay(events(self.orders, self.shift).collect(), until, policy)
+    }
 }
 
 /// Every event of orders `0..orders`, order n placed `shift + n * ORDER_GAP` after

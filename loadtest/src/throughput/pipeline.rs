@@ -1,332 +1,250 @@
 //! The wismo side: the three service binaries on fresh groups and fresh internal
-//! and output topics, timed from their start until the backlog is decided.
+//! and output topics (a topic prefix of the run's own), timed from their start
+//! until every command `replay` decides for the backlog is on the command topics.
 //!
-//! Progress is read every 50 ms from each service's `/metrics` and from the
-//! groups' committed offsets (see [`Counts`]). The backlog is decided when the
-//! scan-matcher has committed every input record and every shipment registration
-//! it produced, the order-tracker every order event and every scan the matcher
-//! routed, and the dispatcher every command the tracker put on the outbox. A batch
-//! is committed only after its outputs are acknowledged, so then every output is
-//! on its topic. The state must then hold for two seconds and two more loop
-//! passes of every running service (the tracker fires its due timers once it has
-//! caught up); the time and CPU reported are those of the first look at it.
+//! Staged (the default): the scan-matcher first, alone, until it has routed every
+//! scan replay routes; then it stops and the order-tracker and dispatcher start,
+//! and find every routed scan waiting, as after an order-tracker outage. With
+//! `all_at_once` the three start together and the engine's watermarks keep the
+//! tracker from running ahead of the matcher. Either way the services decide the
+//! backlog in event time; the commands are compared with replay's, whole records.
 
+use super::commands::{self, Commands, COMMAND_TOPICS};
 use super::input::Input;
-use super::progress::{self, Committed, Counts, Watched};
 use crate::measure::process_cpu_seconds;
 use anyhow::{bail, Context};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use wismo_config::Topics;
 use wismo_e2e::{free_port, http_get, service_binary, unique_name, ServiceProcess};
 
 const POLL: Duration = Duration::from_millis(50);
-const SETTLE: Duration = Duration::from_secs(2);
 const SERVICES: [&str; 3] = ["scan-matcher", "order-tracker", "dispatcher"];
+/// Commands decided this long before the services stopped are compared: later
+/// ones may still have been on their way.
+const MARGIN_MS: i64 = 10_000;
 
 /// One timed pipeline run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct WismoRun {
-    /// From starting the first process until the backlog was decided, less the
-    /// confirmation between the stages.
+    /// From starting the first process until the last command of the backlog
+    /// was on its topic, less the pause between the stages.
     pub wall: f64,
-    /// Of that, start-up: until the first record was consumed, and (staged) from
-    /// starting the tracker until it consumed one.
+    /// Of that, start-up: until each stage first consumed a record.
     pub start_up: f64,
     /// CPU seconds of the scan-matcher, order-tracker and dispatcher processes
-    /// when their work was done.
+    /// when the backlog was decided.
     pub cpu: [f64; 3],
     /// The broker's CPU seconds over the run, when its pid is known.
     pub broker_cpu: Option<f64>,
-    pub counts: Counts,
+    /// Every command on the run's command topics.
+    pub commands: Commands,
+    /// Commands decided by this instant (epoch ms) are final on both sides.
+    pub cut: i64,
 }
 
-/// Topic names of one run. The inputs are shared by every run; the rest are new.
-struct RunTopics {
-    orders: String,
-    scans: String,
-    registrations: String,
-    routed: String,
-    outbox: String,
-    env: Vec<(String, String)>,
+/// How to run the services.
+pub struct Setup<'a> {
+    pub bootstrap: &'a str,
+    pub orders: &'a str,
+    pub scans: &'a str,
+    pub partitions: i32,
+    pub policy: &'a Path,
+    pub extra_env: &'a [(&'a str, &'a str)],
+    pub broker_pid: Option<u32>,
+    pub all_at_once: bool,
+    pub timeout: Duration,
 }
 
-impl RunTopics {
-    fn new(orders: &str, scans: &str) -> RunTopics {
-        let run = unique_name("loadtest");
-        let fresh = |what: &str| format!("{run}-{what}");
-        let (registrations, routed, outbox) =
-            (fresh("shipments"), fresh("routed-scans"), fresh("outbox"));
-        let env = [
-            ("WISMO_TOPIC_ORDERS", orders.to_string()),
-            ("WISMO_TOPIC_CARRIER_SCANS", scans.to_string()),
-            ("WISMO_TOPIC_SHIPMENT_REGISTRATIONS", registrations.clone()),
-            ("WISMO_TOPIC_ROUTED_SCANS", routed.clone()),
-            ("WISMO_TOPIC_OUTBOX", outbox.clone()),
-            ("WISMO_TOPIC_NOTIFICATIONS", fresh("notifications")),
-            ("WISMO_TOPIC_DELAY_APOLOGIES", fresh("delay-apologies")),
-            ("WISMO_TOPIC_REVIEW_REQUESTS", fresh("review-requests")),
-            ("WISMO_TOPIC_DEAD_LETTER", fresh("dead-letter")),
-            ("WISMO_TOPIC_MATCHER_CHANGELOG", fresh("matcher-changelog")),
-            ("WISMO_TOPIC_TRACKER_CHANGELOG", fresh("tracker-changelog")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        RunTopics {
-            orders: orders.to_string(),
-            scans: scans.to_string(),
-            registrations,
-            routed,
-            outbox,
-            env,
-        }
-    }
-
-    fn watched(&self) -> Watched<'_> {
-        Watched {
-            orders: &self.orders,
-            scans: &self.scans,
-            registrations: &self.registrations,
-            routed: &self.routed,
-            outbox: &self.outbox,
-        }
-    }
-}
-
-/// A started service: its process and metrics port.
 struct Running {
     process: ServiceProcess,
     http: u16,
 }
 
-/// What a run watches: the services (`None` before they start or after they
-/// stop), their groups' offsets, and the last metrics of a stopped service.
-struct Watch<'a> {
-    services: [Option<Running>; 3],
-    committed: [Committed; 3],
-    frozen: [Option<String>; 3],
-    topics: &'a RunTopics,
-    broker_pid: Option<u32>,
-    deadline: Instant,
+impl Running {
+    fn metrics(&mut self) -> anyhow::Result<String> {
+        if let Some(status) = self.process.try_wait()? {
+            bail!(
+                "{} exited ({status}); last output:\n{}",
+                self.process.name(),
+                self.process.log_tail(30)
+            );
+        }
+        Ok(http_get(self.http, "/metrics")
+            .map(|(_, b)| b)
+            .unwrap_or_default())
+    }
+
+    fn cpu(&self) -> anyhow::Result<f64> {
+        process_cpu_seconds(self.process.pid())
+    }
 }
 
-/// One look at the run: when, what, and the CPU seconds then.
-#[derive(Clone, Copy)]
-struct Look {
-    at: Instant,
-    counts: Counts,
-    /// Loop passes each running service has completed (`wismo_batch_seconds_count`);
-    /// an idle service completes one per timer tick (100 ms).
-    passes: [Option<u64>; 3],
-    cpu: [Option<f64>; 3],
-    broker: Option<f64>,
+/// Sum of a counter over every label set whose labels contain `needle`.
+fn counter(metrics: &str, name: &str, needle: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && l.contains(needle))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
-/// Runs the services over the backlog in `orders` and `scans` until it is
-/// decided. `extra_env` goes to every service (e.g. `WISMO_KAFKA_CONSUMER_*`).
-///
-/// Staged (the default): the scan-matcher first, alone, until it has routed the
-/// whole backlog; then it is stopped and the order-tracker and dispatcher start.
-/// The tracker then finds every routed scan waiting, with its own timestamp, and
-/// decides the backlog in stream time, as after a tracker restart. The two-second
-/// confirmation between the stages is not counted. With `all_at_once` the three
-/// start together (see `docs/performance.md` for why that is not the default).
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    bootstrap: &str,
-    input: &Input,
-    (orders, scans): (&str, &str),
-    partitions: i32,
-    policy: &Path,
-    extra_env: &[(&str, &str)],
-    broker_pid: Option<u32>,
-    all_at_once: bool,
-    timeout: Duration,
-) -> anyhow::Result<WismoRun> {
-    let topics = RunTopics::new(orders, scans);
-    create_topics(bootstrap, &topics, partitions)?;
-    let groups = SERVICES.map(|name| unique_name(&format!("loadtest-{name}")));
-    let policy = policy.to_str().context("policy path is not UTF-8")?;
-    let env = |i: usize| -> Vec<(&str, &str)> {
-        let mut env: Vec<(&str, &str)> = vec![
-            ("WISMO_BOOTSTRAP_SERVERS", bootstrap),
-            ("WISMO_GROUP_ID", &groups[i]),
-            ("WISMO_POLICY_FILE", policy),
-            ("RUST_LOG", "warn"),
-        ];
-        env.extend(topics.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        env.extend_from_slice(extra_env);
-        env
-    };
-    let committed = [
-        Committed::new(
-            bootstrap,
-            &groups[0],
-            &[orders, scans, &topics.registrations],
-            partitions,
-        )?,
-        Committed::new(bootstrap, &groups[1], &[orders, &topics.routed], partitions)?,
-        Committed::new(bootstrap, &groups[2], &[&topics.outbox], partitions)?,
+pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
+    let prefix = unique_name("loadtest") + ".";
+    let policy = setup.policy.to_str().context("policy path is not UTF-8")?;
+    let mut env: Vec<(String, String)> = vec![
+        ("WISMO_BOOTSTRAP_SERVERS".into(), setup.bootstrap.into()),
+        ("WISMO_TOPIC_PREFIX".into(), prefix.clone()),
+        ("WISMO_TOPIC_ORDERS".into(), setup.orders.into()),
+        ("WISMO_TOPIC_CARRIER_SCANS".into(), setup.scans.into()),
+        ("WISMO_POLICY_FILE".into(), policy.into()),
+        ("RUST_LOG".into(), "warn".into()),
     ];
+    env.extend(
+        setup
+            .extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let topics = Topics::from_env(&wismo_config::Env::from_pairs(env.clone()));
+    create_topics(setup, &env)?;
 
-    let broker0 = broker_pid.map(process_cpu_seconds).transpose()?;
+    let broker0 = setup.broker_pid.map(process_cpu_seconds).transpose()?;
+    let deadline = Instant::now() + setup.timeout;
     let started = Instant::now();
-    let mut watch = Watch {
-        services: [Some(start(SERVICES[0], &env(0))?), None, None],
-        committed,
-        frozen: [None, None, None],
-        topics: &topics,
-        broker_pid,
-        deadline: started + timeout,
-    };
+    let mut services: [Option<Running>; 3] = [Some(start(SERVICES[0], &env)?), None, None];
+    let mut cpu = [0.0; 3];
     let mut start_up = Duration::ZERO;
-    let (mut paused, mut broker_paused, mut matcher_cpu) = (Duration::ZERO, 0.0, None);
-    if all_at_once {
-        watch.services[1] = Some(start(SERVICES[1], &env(1))?);
-        watch.services[2] = Some(start(SERVICES[2], &env(2))?);
+    let mut paused = Duration::ZERO;
+    let mut matcher_stopped_at = None;
+    if setup.all_at_once {
+        services[1] = Some(start(SERVICES[1], &env)?);
+        services[2] = Some(start(SERVICES[2], &env)?);
     } else {
-        let (look, first) = watch.until(Counts::matcher_started, |c| c.routed(input))?;
+        let (first, _) = wait(deadline, || {
+            let m = services[0].as_mut().context("matcher")?.metrics()?;
+            let routed = counter(&m, "wismo_records_produced_total", &topics.routed_scans);
+            let consumed = counter(&m, "wismo_records_consumed_total", "");
+            Ok((consumed > 0.0, routed >= input.replayed.routed as f64))
+        })?;
         start_up += first.duration_since(started);
-        // The matcher's work is done: stop it, so neither its idle polling nor the
-        // confirmation counts; its last metrics stand in for it from now on.
-        matcher_cpu = look.cpu[0];
-        if let Some(mut matcher) = watch.services[0].take() {
-            watch.frozen[0] = http_get(matcher.http, "/metrics").map(|(_, body)| body);
-            matcher.process.terminate_within(Duration::from_secs(5))?;
-        }
-        paused = look.at.elapsed();
-        if let (Some(pid), Some(then)) = (broker_pid, look.broker) {
-            broker_paused = process_cpu_seconds(pid)? - then;
-        }
-        watch.services[1] = Some(start(SERVICES[1], &env(1))?);
-        watch.services[2] = Some(start(SERVICES[2], &env(2))?);
+        let mut matcher = services[0].take().context("matcher")?;
+        cpu[0] = matcher.cpu()?;
+        let pause = Instant::now();
+        matcher.process.terminate_within(Duration::from_secs(30))?;
+        matcher_stopped_at = Some(chrono::Utc::now().timestamp_millis());
+        services[1] = Some(start(SERVICES[1], &env)?);
+        services[2] = Some(start(SERVICES[2], &env)?);
+        paused = pause.elapsed();
     }
     let stage = Instant::now();
-    let (look, first) = watch.until(
-        |c| c.tracker_started() || (all_at_once && c.matcher_started()),
-        |c| c.routed(input) && c.decided(input),
-    )?;
+    let expected = input.replayed.commands.len() as i64;
+    let counter_client = CommandCount::new(setup.bootstrap, &topics)?;
+    let (first, done) = wait(deadline, || {
+        let t = services[1].as_mut().context("tracker")?.metrics()?;
+        let consumed = counter(&t, "wismo_records_consumed_total", "");
+        Ok((consumed > 0.0, counter_client.count()? >= expected))
+    })?;
     start_up += first.duration_since(stage);
-
-    for s in watch.services.iter_mut().flatten() {
-        s.process.terminate_within(Duration::from_secs(5))?;
+    for (i, s) in services.iter().enumerate() {
+        if let Some(s) = s {
+            cpu[i] = s.cpu()?;
+        }
     }
-    let cpu = [matcher_cpu.or(look.cpu[0]), look.cpu[1], look.cpu[2]];
+    let broker1 = setup.broker_pid.map(process_cpu_seconds).transpose()?;
+    let stopped_at = chrono::Utc::now().timestamp_millis();
+    for s in services.iter_mut().flatten() {
+        s.process.terminate_within(Duration::from_secs(30))?;
+    }
+    let commands = commands::read(setup.bootstrap, &topics)?;
     Ok(WismoRun {
-        wall: (look.at.duration_since(started) - paused).as_secs_f64(),
+        wall: (done.duration_since(started) - paused).as_secs_f64(),
         start_up: start_up.as_secs_f64(),
-        cpu: cpu.map(|c| c.unwrap_or_default()),
-        broker_cpu: look
-            .broker
-            .zip(broker0)
-            .map(|(b, b0)| b - b0 - broker_paused),
-        counts: look.counts,
+        cpu,
+        broker_cpu: broker1.zip(broker0).map(|(b1, b0)| b1 - b0),
+        commands,
+        cut: matcher_stopped_at.unwrap_or(stopped_at) - MARGIN_MS,
     })
 }
 
-impl Watch<'_> {
-    /// Looks every 50 ms until `done` holds and the counts stay unchanged for two
-    /// seconds while every running service completes two more loop passes. A
-    /// service that has caught up fires its due timers in its next pass, which may
-    /// take seconds and changes no counter until its outputs are acknowledged; the
-    /// passes show it has finished. Returns the first look at the final counts,
-    /// and when `started` first held.
-    fn until(
-        &mut self,
-        started: impl Fn(&Counts) -> bool,
-        done: impl Fn(&Counts) -> bool,
-    ) -> anyhow::Result<(Look, Instant)> {
-        let mut first = None;
-        let mut settled: Option<Look> = None;
-        loop {
-            if Instant::now() > self.deadline {
-                bail!(
-                    "the backlog was not decided in time; last counts: {:?}",
-                    settled.map(|s| s.counts)
-                );
-            }
-            if let Some(look) = self.look()? {
-                if first.is_none() && started(&look.counts) {
-                    first = Some(look.at);
-                }
-                match settled {
-                    _ if !done(&look.counts) => settled = None,
-                    Some(s) if s.counts == look.counts => {
-                        let passed = s.passes.iter().zip(look.passes).all(|(then, now)| {
-                            then.zip(now).is_none_or(|(then, now)| now >= then + 2)
-                        });
-                        if passed && look.at.duration_since(s.at) >= SETTLE {
-                            return Ok((s, first.unwrap_or(s.at)));
-                        }
-                    }
-                    _ => settled = Some(look),
-                }
-            }
-            std::thread::sleep(POLL);
+/// Looks every 50 ms; `look` says (started, done). Returns when each first held.
+fn wait(
+    deadline: Instant,
+    mut look: impl FnMut() -> anyhow::Result<(bool, bool)>,
+) -> anyhow::Result<(Instant, Instant)> {
+    let mut first = None;
+    loop {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the backlog was not decided in time"
+        );
+        let (started, done) = look()?;
+        let now = Instant::now();
+        if started {
+            first.get_or_insert(now);
         }
+        if done {
+            return Ok((first.unwrap_or(now), now));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Records on the run's command topics, from their high watermarks (no
+/// watermark records travel there: they are external topics).
+struct CommandCount {
+    client: BaseConsumer,
+    topics: Vec<String>,
+}
+
+impl CommandCount {
+    fn new(bootstrap: &str, topics: &Topics) -> anyhow::Result<Self> {
+        Ok(CommandCount {
+            client: ClientConfig::new()
+                .set("bootstrap.servers", bootstrap)
+                .create()
+                .context("creating a watermark client")?,
+            topics: COMMAND_TOPICS
+                .iter()
+                .map(|t| topics.resolve(t).to_string())
+                .collect(),
+        })
     }
 
-    /// One look; `None` while a running service does not answer on `/metrics` yet.
-    fn look(&mut self) -> anyhow::Result<Option<Look>> {
-        for s in self.services.iter_mut().flatten() {
-            if let Some(status) = s.process.try_wait()? {
-                bail!(
-                    "{} exited ({status}); last output:\n{}",
-                    s.process.name(),
-                    s.process.log_tail(30)
-                );
+    fn count(&self) -> anyhow::Result<i64> {
+        let mut n = 0;
+        for topic in &self.topics {
+            let md = self
+                .client
+                .fetch_metadata(Some(topic), Duration::from_secs(10))?;
+            for t in md.topics() {
+                for p in t.partitions() {
+                    let (low, high) =
+                        self.client
+                            .fetch_watermarks(topic, p.id(), Duration::from_secs(10))?;
+                    n += high - low;
+                }
             }
         }
-        let at = Instant::now();
-        let mut cpu = [None; 3];
-        for (slot, s) in cpu.iter_mut().zip(&self.services) {
-            if let Some(s) = s {
-                *slot = Some(process_cpu_seconds(s.process.pid())?);
-            }
-        }
-        let broker = self.broker_pid.map(process_cpu_seconds).transpose()?;
-        let mut bodies: [String; 3] = Default::default();
-        for (i, body) in bodies.iter_mut().enumerate() {
-            *body = match (&self.services[i], &self.frozen[i]) {
-                (Some(s), _) => match http_get(s.http, "/metrics") {
-                    Some((_, b)) => b,
-                    None => return Ok(None),
-                },
-                (None, Some(frozen)) => frozen.clone(),
-                (None, None) => String::new(),
-            };
-        }
-        let committed = [
-            self.committed[0].sum()?,
-            self.committed[1].sum()?,
-            self.committed[2].sum()?,
-        ];
-        let mut passes = [None; 3];
-        for (i, slot) in passes.iter_mut().enumerate() {
-            if self.services[i].is_some() {
-                *slot = Some(progress::passes(&bodies[i]));
-            }
-        }
-        let [m, o, d] = &bodies;
-        let counts = Counts::read(&self.topics.watched(), [m, o, d], committed);
-        Ok(Some(Look {
-            at,
-            counts,
-            passes,
-            cpu,
-            broker,
-        }))
+        Ok(n)
     }
 }
 
 /// The run's topics, made as an operator makes them: `wismoctl create-topics`
-/// with the run's `WISMO_TOPIC_*` names (the shared inputs exist already).
-fn create_topics(bootstrap: &str, topics: &RunTopics, partitions: i32) -> anyhow::Result<()> {
+/// with the run's settings (the shared inputs exist already).
+fn create_topics(setup: &Setup<'_>, env: &[(String, String)]) -> anyhow::Result<()> {
     let out = Command::new(service_binary("wismoctl")?)
-        .args(["--bootstrap", bootstrap, "create-topics", "--partitions"])
-        .arg(partitions.to_string())
-        .envs(topics.env.iter().map(|(k, v)| (k, v)))
+        .args([
+            "--bootstrap",
+            setup.bootstrap,
+            "create-topics",
+            "--partitions",
+        ])
+        .arg(setup.partitions.to_string())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .context("running wismoctl create-topics")?;
     anyhow::ensure!(
@@ -334,17 +252,19 @@ fn create_topics(bootstrap: &str, topics: &RunTopics, partitions: i32) -> anyhow
         "wismoctl create-topics failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (_, topic) in &topics.env {
-        wismo_e2e::wait_for_topic(bootstrap, topic, Duration::from_secs(30))?;
-    }
     Ok(())
 }
 
-fn start(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Running> {
+fn start(name: &str, env: &[(String, String)]) -> anyhow::Result<Running> {
     let http = free_port()?;
     let addr = format!("127.0.0.1:{http}");
-    let mut env = env.to_vec();
-    env.push(("WISMO_HTTP_ADDR", &addr));
-    let process = ServiceProcess::spawn(service_binary(name)?, &env)?;
-    Ok(Running { process, http })
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    vars.push(("WISMO_HTTP_ADDR", &addr));
+    let process = ServiceProcess::spawn(service_binary(name)?, &vars)?;
+    let mut running = Running { process, http };
+    // Started once its HTTP side answers.
+    wismo_e2e::wait_until(&format!("{name} to start"), Duration::from_secs(60), || {
+        running.metrics().map(|m| (!m.is_empty()).then_some(()))
+    })?;
+    Ok(running)
 }

@@ -1,24 +1,22 @@
 //! The baseline: a plain consume-and-produce of the same input records on the
-//! same broker, shaped like the shell's loop without decoding, deciding or state.
+//! same broker, shaped like the engine's loop without decoding, deciding or state.
 //!
-//! One consumer (a new group, subscribed to both input topics, the shell's client
-//! settings) and one producer. Per batch: wait for a record, take what else comes
-//! within 5 ms up to 500 (the shell's defaults), produce each key and value
-//! unchanged to a scratch topic, await every ack, commit the offsets.
+//! One consumer (a new group, subscribed to both input topics) and one idempotent
+//! producer with the engine's settings. Every record is produced unchanged to a
+//! scratch topic as it arrives; every commit interval (100 ms, the engine's
+//! default) the producer is flushed and the offsets committed.
 
 use crate::measure::cpu_seconds;
 use crate::produce::await_acks;
 use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::OwnedMessage;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The shell's defaults (`WISMO_BATCH_MAX`, `WISMO_BATCH_LINGER_MS`).
-const BATCH_MAX: usize = 500;
-const BATCH_LINGER: Duration = Duration::from_millis(5);
+/// The engine's default `WISMO_COMMIT_INTERVAL`.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// One timed passthrough.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +46,8 @@ pub fn passthrough(
         .set("group.id", wismo_e2e::unique_name("loadtest-raw"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("partition.assignment.strategy", "range")
+        // The services' group protocol (KIP-848), so both start alike.
+        .set("group.protocol", "consumer")
         .set("enable.partition.eof", "false");
     for (key, value) in extra {
         config.set(*key, *value);
@@ -57,6 +56,7 @@ pub fn passthrough(
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
+        .set("enable.idempotence", "true")
         .set("linger.ms", "5")
         .set("partitioner", "murmur2_random")
         .create()
@@ -66,27 +66,17 @@ pub fn passthrough(
     let deadline = started + timeout;
     let mut first_record = None;
     let mut through = 0u64;
-    let mut batch: Vec<OwnedMessage> = Vec::with_capacity(BATCH_MAX);
-    let mut in_flight: Vec<DeliveryFuture> = Vec::with_capacity(BATCH_MAX);
-    while through < expected {
+    let mut in_flight: Vec<DeliveryFuture> = Vec::new();
+    let mut offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut last_commit = Instant::now();
+    loop {
         anyhow::ensure!(
             Instant::now() < deadline,
             "raw passthrough moved {through} of {expected} records within {timeout:?}"
         );
-        batch.clear();
-        match consumer.poll(Duration::from_millis(100)) {
-            None => continue,
-            Some(m) => batch.push(m.context("raw consume")?.detach()),
-        }
-        first_record.get_or_insert_with(|| started.elapsed().as_secs_f64());
-        while batch.len() < BATCH_MAX {
-            match consumer.poll(BATCH_LINGER) {
-                None => break,
-                Some(m) => batch.push(m.context("raw consume")?.detach()),
-            }
-        }
-        let mut offsets: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for m in &batch {
+        if let Some(m) = consumer.poll(Duration::from_millis(10)) {
+            let m = m.context("raw consume")?;
+            first_record.get_or_insert_with(|| started.elapsed().as_secs_f64());
             let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(scratch);
             if let Some(key) = m.key() {
                 record = record.key(key);
@@ -102,18 +92,29 @@ pub fn passthrough(
                 .map_err(|(e, _)| e)
                 .context("raw produce")?;
             in_flight.push(delivery);
-            let next = offsets.entry((m.topic(), m.partition())).or_insert(0);
+            let next = offsets
+                .entry((m.topic().to_string(), m.partition()))
+                .or_insert(0);
             *next = (*next).max(m.offset() + 1);
+            through += 1;
         }
-        await_acks(&mut in_flight)?;
-        let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in offsets {
-            tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+        let done = through >= expected;
+        if done || last_commit.elapsed() >= COMMIT_INTERVAL {
+            await_acks(&mut in_flight)?;
+            let mut tpl = TopicPartitionList::new();
+            for ((topic, partition), offset) in &offsets {
+                tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+            }
+            if tpl.count() > 0 {
+                consumer
+                    .commit(&tpl, CommitMode::Sync)
+                    .context("raw commit")?;
+            }
+            last_commit = Instant::now();
         }
-        consumer
-            .commit(&tpl, CommitMode::Sync)
-            .context("raw commit")?;
-        through += batch.len() as u64;
+        if done {
+            break;
+        }
     }
     anyhow::ensure!(
         through == expected,

@@ -1,48 +1,56 @@
 //! The reference for what the services should decide: the same events through
-//! the in-memory pipeline `replay` runs (the matcher and tracker's decision code
-//! with the default settings), in arrival order, then on to a given instant.
+//! `replay` (the same engine and services on the in-memory log, the same policy),
+//! run on to a given instant.
 
+use super::commands::Commands;
 use crate::gen;
+use replay::{Input, Replay};
 use wismo_core::model::Timestamp;
-use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
 
-/// What the in-memory pipeline decided.
-#[derive(Debug, Default, Clone, Copy)]
+/// What replay decided for the backlog.
+#[derive(Debug, Default)]
 pub struct Replayed {
-    /// Commands decided (notifications, delay apologies, review requests),
-    /// counted before the per-recipient cap, as the tracker's outbox is.
-    pub commands: u64,
+    pub commands: Commands,
     pub dead_letters: u64,
+    /// Scans the matcher routes to the tracker (the staged runs wait for them).
+    pub routed: u64,
 }
 
-/// Feeds `events` (sorted by arrival) and runs the clock on to `until`.
-pub fn replay(mut events: Vec<(Timestamp, PipelineInput)>, until: Timestamp) -> Replayed {
+/// Feeds `events` (sorted by arrival) and runs the clock on to `until`, under the
+/// policy file `policy` (as the services read it).
+pub fn replay(
+    mut events: Vec<(Timestamp, Input)>,
+    until: Timestamp,
+    policy: &std::path::Path,
+) -> anyhow::Result<Replayed> {
     events.sort_by_key(|(at, _)| *at);
     let start = events
         .first()
         .map_or(until, |(at, _)| *at - chrono::Duration::minutes(1));
-    let (matcher, tracker) = gen::configs();
-    let mut pipeline = Pipeline::new(matcher, tracker, start);
-    let origin = gen::origin();
-    let mut replayed = Replayed::default();
-    for (at, input) in events {
-        pipeline.feed(at, input, origin.clone());
-        count(&mut pipeline, &mut replayed);
+    let env =
+        wismo_config::Env::from_pairs([("WISMO_POLICY_FILE", policy.to_string_lossy().as_ref())]);
+    let (matcher, _) = gen::configs();
+    let tracker = wismo_config::tracker_config(&env)?;
+    let topics = wismo_config::Topics::from_env(&env);
+    let mut replay = Replay::new(matcher, tracker, topics.clone(), start)?;
+    for (at, input) in &events {
+        replay.feed_input(*at, input);
     }
-    pipeline.advance_to(until);
-    count(&mut pipeline, &mut replayed);
-    replayed
-}
-
-fn count(pipeline: &mut Pipeline, replayed: &mut Replayed) {
-    for emitted in pipeline.drain() {
-        match emitted {
-            Emitted::Notification(_)
-            | Emitted::DelayApology(_)
-            | Emitted::ReviewRequest(_)
-            | Emitted::Capped { .. } => replayed.commands += 1,
-            Emitted::DeadLetter { .. } => replayed.dead_letters += 1,
-            Emitted::Suppressed { .. } => {}
+    let mut replayed = Replayed::default();
+    for line in replay.finish(until)? {
+        let topic = line["topic"].as_str().unwrap_or_default();
+        if topic == topics.dead_letter {
+            replayed.dead_letters += 1;
+        } else {
+            replayed.commands.add(topic, line["value"].clone());
         }
     }
+    replayed.routed = replay
+        .cluster()
+        .log
+        .records(&topics.routed_scans)
+        .iter()
+        .filter(|r| r.watermark.is_none())
+        .count() as u64;
+    Ok(replayed)
 }

@@ -65,7 +65,10 @@ const BUILTINS: &[Builtin] = &[
         subject: subjects::NOTIFICATION_COMMAND,
         base_id: 3,
         current: schema_file!("notification_command.avsc"),
-        history: &[(1, schema_file!("history/notification_command/v1.avsc"))],
+        history: &[
+            (1, schema_file!("history/notification_command/v1.avsc")),
+            (2, schema_file!("history/notification_command/v2.avsc")),
+        ],
     },
     Builtin {
         subject: subjects::DEAD_LETTER,
@@ -89,13 +92,19 @@ const BUILTINS: &[Builtin] = &[
         subject: subjects::DELAY_APOLOGY_COMMAND,
         base_id: 7,
         current: schema_file!("delay_apology_command.avsc"),
-        history: &[(1, schema_file!("history/delay_apology_command/v1.avsc"))],
+        history: &[
+            (1, schema_file!("history/delay_apology_command/v1.avsc")),
+            (2, schema_file!("history/delay_apology_command/v2.avsc")),
+        ],
     },
     Builtin {
         subject: subjects::REVIEW_REQUEST_COMMAND,
         base_id: 8,
         current: schema_file!("review_request_command.avsc"),
-        history: &[(1, schema_file!("history/review_request_command/v1.avsc"))],
+        history: &[
+            (1, schema_file!("history/review_request_command/v1.avsc")),
+            (2, schema_file!("history/review_request_command/v2.avsc")),
+        ],
     },
 ];
 

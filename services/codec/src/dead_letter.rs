@@ -13,6 +13,10 @@ pub mod kind {
     pub const INVALID: &str = "invalid";
     /// A scan whose tracking number matches no known shipment.
     pub const UNMATCHED: &str = "unmatched";
+    /// Deciding the record (or a timer) failed, more than once.
+    pub const PROCESSING: &str = "processing";
+    /// An output the broker refused for good (too large, invalid).
+    pub const UNDELIVERABLE: &str = "undeliverable";
 }
 
 /// An input record a service could not use (`schemas/dead_letter.avsc`).

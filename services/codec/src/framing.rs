@@ -59,13 +59,17 @@ impl<R: SchemaRegistry> Codec<R> {
     }
 
     /// Encodes `value` with the current schema of `subject`, framed with its id.
+    /// Serde writes straight into Avro binary (no value tree), so a map's entries
+    /// come out in the order the value holds them: the same bytes every time.
     pub fn encode<T: Serialize>(&self, subject: &str, value: &T) -> Result<Vec<u8>, CodecError> {
         let id = self.current_id(subject)?;
         let schema = self.schema(id)?;
-        let avro = self.to_avro_value(subject, schema, value)?;
-        let body = apache_avro::to_avro_datum(schema, avro)
+        let mut out = Vec::with_capacity(256);
+        out.push(MAGIC_BYTE);
+        out.extend_from_slice(&id.to_be_bytes());
+        apache_avro::write_avro_datum_ref(schema, value, &mut out)
             .map_err(|e| CodecError::avro(subject, "encoding", e))?;
-        Ok(frame(id, &body))
+        Ok(out)
     }
 
     /// Decodes a framed record of `subject`, resolving whichever schema version wrote

@@ -8,6 +8,7 @@
 use crate::catalog::SchemaRegistry;
 use crate::error::CodecError;
 use crate::framing::Codec;
+use crate::wire::{DATE_DAYS_RANGE, TIMESTAMP_MILLIS_RANGE};
 use apache_avro::schema::{
     ArraySchema, EnumSchema, MapSchema, NamesRef, Namespace, RecordSchema, ResolvedSchema,
 };
@@ -82,14 +83,21 @@ impl Normalizer<'_, '_> {
         match schema {
             Schema::Null => self.expect(json.is_null(), "null", json),
             Schema::Boolean => self.expect(json.is_boolean(), "a boolean", json),
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                let fits = json.as_i64().is_some_and(|n| i32::try_from(n).is_ok());
-                let what = match schema {
-                    Schema::Date => "a date as whole days since 1970-01-01",
-                    _ => "a whole number that fits 32 bits",
-                };
-                self.expect(fits, what, json)
-            }
+            Schema::Int | Schema::TimeMillis => self.expect(
+                json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                "a whole number that fits 32 bits",
+                json,
+            ),
+            Schema::Date => match json.as_i64().and_then(|n| i32::try_from(n).ok()) {
+                Some(days) if !DATE_DAYS_RANGE.contains(&days) => self.fail(format_args!(
+                    "date {days} (days since 1970-01-01) is outside years 0000 to 9999"
+                )),
+                days => self.expect(
+                    days.is_some(),
+                    "a date as whole days since 1970-01-01",
+                    json,
+                ),
+            },
             Schema::Long
             | Schema::TimeMicros
             | Schema::TimestampMicros
@@ -99,11 +107,16 @@ impl Normalizer<'_, '_> {
             | Schema::LocalTimestampNanos => {
                 self.expect(json.is_i64(), "a whole number that fits 64 bits", json)
             }
-            Schema::TimestampMillis => self.expect(
-                json.is_i64(),
-                "a timestamp as whole milliseconds since the Unix epoch",
-                json,
-            ),
+            Schema::TimestampMillis => match json.as_i64() {
+                Some(ms) if !TIMESTAMP_MILLIS_RANGE.contains(&ms) => self.fail(format_args!(
+                    "timestamp {ms} (ms since 1970-01-01) is outside years 0000 to 9999"
+                )),
+                ms => self.expect(
+                    ms.is_some(),
+                    "a timestamp as whole milliseconds since the Unix epoch",
+                    json,
+                ),
+            },
             Schema::Float | Schema::Double => self.expect(json.is_number(), "a number", json),
             Schema::String | Schema::Uuid => self.expect(json.is_string(), "a string", json),
             Schema::Enum(EnumSchema { name, symbols, .. }) => {

@@ -19,6 +19,7 @@ pub struct Topics {
     pub routed_scans: String,
     pub matcher_changelog: String,
     pub tracker_changelog: String,
+    pub dispatcher_changelog: String,
 }
 
 impl Topics {
@@ -40,7 +41,10 @@ impl Topics {
                 "WISMO_TOPIC_SHIPMENT_REGISTRATIONS",
                 "wismo-scan-matcher-shipments",
             ),
-            routed_scans: name("WISMO_TOPIC_ROUTED_SCANS", "wismo-scan-matcher-routed-scans"),
+            routed_scans: name(
+                "WISMO_TOPIC_ROUTED_SCANS",
+                "wismo-scan-matcher-routed-scans",
+            ),
             matcher_changelog: name(
                 "WISMO_TOPIC_MATCHER_CHANGELOG",
                 "wismo-scan-matcher-changelog",
@@ -49,12 +53,16 @@ impl Topics {
                 "WISMO_TOPIC_TRACKER_CHANGELOG",
                 "wismo-order-tracker-changelog",
             ),
+            dispatcher_changelog: name(
+                "WISMO_TOPIC_DISPATCHER_CHANGELOG",
+                "wismo-dispatcher-changelog",
+            ),
         }
     }
 
     /// Every topic by its default (logical) name, as event files and `wismoctl`
     /// name them.
-    pub fn by_default_name(&self) -> [(&'static str, &str); 11] {
+    pub fn by_default_name(&self) -> [(&'static str, &str); 12] {
         [
             ("orders", &self.orders),
             ("carrier-scans", &self.carrier_scans),
@@ -67,6 +75,7 @@ impl Topics {
             ("wismo-scan-matcher-routed-scans", &self.routed_scans),
             ("wismo-scan-matcher-changelog", &self.matcher_changelog),
             ("wismo-order-tracker-changelog", &self.tracker_changelog),
+            ("wismo-dispatcher-changelog", &self.dispatcher_changelog),
         ]
     }
 
@@ -98,7 +107,10 @@ mod tests {
         let topics = Topics::from_env(&env);
         assert_eq!(topics.orders, "shop-orders");
         assert_eq!(topics.carrier_scans, "staging.carrier-scans");
-        assert_eq!(topics.tracker_changelog, "staging.wismo-order-tracker-changelog");
+        assert_eq!(
+            topics.tracker_changelog,
+            "staging.wismo-order-tracker-changelog"
+        );
         assert_eq!(topics.resolve("dead-letter"), "staging.dead-letter");
         assert_eq!(topics.resolve("orders"), "shop-orders");
         assert_eq!(topics.resolve("something-else"), "something-else");

@@ -499,7 +499,10 @@ fn command_kinds_cover_the_core_enums() {
     let expected: Vec<String> = milestones
         .iter()
         .map(|m| m.as_str().to_string())
-        .chain(["back_on_track".to_string()])
+        .chain([
+            wismo_core::tracker::RETURNING_TO_SENDER.to_string(),
+            "back_on_track".to_string(),
+        ])
         .chain(
             reasons
                 .iter()

@@ -5,7 +5,7 @@
 //! and timers fire exactly at their deadlines. `replay` and the scenario tests run
 //! this, so what they print is what the services would send.
 
-use crate::dispatch::{OutboundCommand, RecipientCap};
+use crate::dispatch::{Gate, GateOutput, OutboundCommand, RecipientHold};
 use crate::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
 use crate::model::Milestone;
 use crate::model::{
@@ -13,7 +13,8 @@ use crate::model::{
     ReviewRequestCommand, Timestamp,
 };
 use crate::tracker::{
-    self, OrderState, SuppressReason, TrackerConfig, TrackerInput, TrackerOutput,
+    self, HeldBack, OrderState, StatusChange, SuppressReason, TrackerConfig, TrackerInput,
+    TrackerOutput,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -40,12 +41,10 @@ pub enum Emitted {
     },
     DelayApology(DelayApologyCommand),
     ReviewRequest(ReviewRequestCommand),
-    /// Dropped by the per-recipient cap.
-    Capped {
-        kind: &'static str,
-        command_id: String,
-        customer_id: String,
-    },
+    /// A decision held back, and why (the tracker's, and the cap's).
+    HeldBack(HeldBack),
+    /// A step of a shipment's timeline.
+    StatusChanged(StatusChange),
 }
 
 enum Work {
@@ -60,7 +59,8 @@ pub struct Pipeline {
     orders: BTreeMap<String, OrderState>,
     now: Timestamp,
     emitted: Vec<Emitted>,
-    cap: RecipientCap,
+    gate: Gate,
+    held: BTreeMap<String, RecipientHold>,
     /// Every key's next deadline, ordered, so the next timer is found without a scan.
     timers: BTreeSet<(Timestamp, Target)>,
     deadline_of: BTreeMap<Target, Timestamp>,
@@ -73,7 +73,8 @@ impl Pipeline {
         start: Timestamp,
     ) -> Self {
         Pipeline {
-            cap: RecipientCap::new(&tracker_config.notifications),
+            gate: Gate::new(&tracker_config.notifications),
+            held: BTreeMap::new(),
             timers: BTreeSet::new(),
             deadline_of: BTreeMap::new(),
             matcher_config,
@@ -144,6 +145,13 @@ impl Pipeline {
                         let step = tracker::on_timer(&self.tracker_config, state, self.now);
                         self.put_order(key, step.state);
                         self.route_tracker(step.outputs);
+                    }
+                }
+                Target::Recipient(key) => {
+                    if let Some(state) = self.held.remove(&key) {
+                        let step = self.gate.on_timer(state, self.now);
+                        self.put_held(key, step.state);
+                        self.route_gate(step.outputs);
                     }
                 }
             }
@@ -247,6 +255,8 @@ impl Pipeline {
                 TrackerOutput::ReviewRequest(cmd) => {
                     self.dispatch(OutboundCommand::ReviewRequest(cmd))
                 }
+                TrackerOutput::HeldBack(note) => self.emitted.push(Emitted::HeldBack(note)),
+                TrackerOutput::StatusChanged(c) => self.emitted.push(Emitted::StatusChanged(c)),
                 TrackerOutput::UnmappedStatus { .. }
                 | TrackerOutput::SuppressedApology { .. }
                 | TrackerOutput::SuppressedReview { .. }
@@ -258,21 +268,34 @@ impl Pipeline {
         }
     }
 
-    /// The dispatcher's gate: the per-recipient cap.
+    /// The dispatcher's gate: the per-recipient cap, holding what it refuses.
     fn dispatch(&mut self, cmd: OutboundCommand) {
-        if !self.cap.admit(cmd.customer_id(), self.now) {
-            self.emitted.push(Emitted::Capped {
-                kind: cmd.kind(),
-                command_id: cmd.command_id().to_string(),
-                customer_id: cmd.customer_id().to_string(),
+        let key = cmd.customer_id().to_string();
+        let state = self.held.remove(&key);
+        let step = self.gate.offer(state, cmd, self.now);
+        self.put_held(key, step.state);
+        self.route_gate(step.outputs);
+    }
+
+    fn route_gate(&mut self, outputs: Vec<GateOutput>) {
+        for out in outputs {
+            self.emitted.push(match out {
+                GateOutput::Note(note) => Emitted::HeldBack(note),
+                GateOutput::Send { command, .. } => match command {
+                    OutboundCommand::Notification(c) => Emitted::Notification(c),
+                    OutboundCommand::DelayApology(c) => Emitted::DelayApology(c),
+                    OutboundCommand::ReviewRequest(c) => Emitted::ReviewRequest(c),
+                },
             });
-            return;
         }
-        self.emitted.push(match cmd {
-            OutboundCommand::Notification(c) => Emitted::Notification(c),
-            OutboundCommand::DelayApology(c) => Emitted::DelayApology(c),
-            OutboundCommand::ReviewRequest(c) => Emitted::ReviewRequest(c),
-        });
+    }
+
+    fn put_held(&mut self, key: String, state: Option<RecipientHold>) {
+        let deadline = state.as_ref().and_then(RecipientHold::next_deadline);
+        self.index(Target::Recipient(key.clone()), deadline);
+        if let Some(s) = state {
+            self.held.insert(key, s);
+        }
     }
 
     fn put_tracking(&mut self, key: String, state: Option<TrackingState>) {
@@ -300,4 +323,5 @@ impl Pipeline {
 enum Target {
     Tracking(String),
     Order(String),
+    Recipient(String),
 }

@@ -6,7 +6,7 @@ mod common;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use common::*;
 use wismo_core::calendar::BusinessCalendar;
-use wismo_core::delay::{DelayPolicy, Severity};
+use wismo_core::delay::{ApologyMode, DelayPolicy, Severity};
 use wismo_core::matcher::MatcherConfig;
 use wismo_core::model::{DelayApologyCommand, DelayReason, Timestamp};
 use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
@@ -126,7 +126,7 @@ fn late_by_promise_at_the_end_of_the_local_day() {
     inputs.push(scan_at("a", "T1", "picked_up", utc(2, 12, 0)));
     inputs.push(scan_at("b", "T1", "in_transit", utc(3, 12, 0)));
     inputs.push(scan_at("c", "T1", "in_transit", utc(4, 23, 0)));
-    let got = apologies(inputs, DelayPolicy::default(), utc(5, 12, 0));
+    let got = apologies(inputs, DelayPolicy::default(), utc(5, 15, 0));
     // Wednesday 4 March ends at midnight in Chicago: 06:00 UTC on the 5th.
     assert_eq!(
         summary(&got),
@@ -138,7 +138,8 @@ fn late_by_promise_at_the_end_of_the_local_day() {
     assert_eq!(a.compensation, None);
     assert_eq!(a.promised_delivery_date, Some(date(4)));
     assert_eq!(a.template_key, "delay_apology.late");
-    assert_eq!(a.decided_at, utc(5, 6, 0));
+    // Detected at midnight, inside quiet hours: judged again and sent at 08:00.
+    assert_eq!(a.decided_at, utc(5, 14, 0));
 }
 
 #[test]
@@ -180,7 +181,7 @@ fn predicted_late_apologises_before_the_promise_and_once() {
 fn a_label_never_picked_up() {
     let mut inputs = base(20);
     inputs.push(scan_at("a", "T1", "label_created", utc(2, 9, 0)));
-    let got = apologies(inputs, DelayPolicy::default(), utc(4, 12, 0));
+    let got = apologies(inputs, DelayPolicy::default(), utc(4, 15, 0));
     // Two business days after Monday 03:00 Chicago: Wednesday 03:00 Chicago.
     assert_eq!(
         summary(&got),
@@ -262,7 +263,7 @@ fn a_carrier_holiday_does_not_count() {
 fn out_for_delivery_but_not_delivered_by_the_end_of_the_day() {
     let mut inputs = base(20);
     inputs.push(scan_at("a", "T1", "out_for_delivery", utc(3, 14, 0)));
-    let got = apologies(inputs, DelayPolicy::default(), utc(4, 12, 0));
+    let got = apologies(inputs, DelayPolicy::default(), utc(4, 15, 0));
     assert_eq!(
         summary(&got),
         vec![(
@@ -275,7 +276,7 @@ fn out_for_delivery_but_not_delivered_by_the_end_of_the_day() {
 }
 
 #[test]
-fn carrier_exceptions_that_wismo_apologises_for() {
+fn per_incident_mode_carrier_exceptions_that_wismo_apologises_for() {
     let mut inputs = vec![(0, order_promised("o1", 20))];
     for (n, code) in [
         "damaged",
@@ -291,7 +292,7 @@ fn carrier_exceptions_that_wismo_apologises_for() {
         inputs.push((1, shipment("o1", &format!("s{n}"), &tracking, "generic", 1)));
         inputs.push(scan_at(&format!("x{n}"), &tracking, code, utc(3, 12, 0)));
     }
-    let got = apologies(inputs, DelayPolicy::default(), utc(3, 13, 0));
+    let got = apologies(inputs, per_incident(), utc(3, 13, 0));
     let mut kinds: Vec<(DelayReason, Severity, Vec<String>)> = got
         .iter()
         .map(|a| (a.reason, a.severity, a.tracking_numbers.clone()))
@@ -326,11 +327,19 @@ fn carrier_exceptions_that_wismo_apologises_for() {
     assert!(got.iter().all(|a| a.detectable_at == utc(3, 12, 0)));
 }
 
+/// The earlier rule, kept reachable by policy: an apology per incident family.
+fn per_incident() -> DelayPolicy {
+    DelayPolicy {
+        apologies: ApologyMode::PerIncident,
+        ..DelayPolicy::default()
+    }
+}
+
 #[test]
-fn escalation_then_presumed_lost() {
+fn per_incident_mode_escalation_then_presumed_lost() {
     let mut inputs = base(30);
     inputs.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
-    let got = apologies(inputs, DelayPolicy::default(), utc(10, 15, 0));
+    let got = apologies(inputs, per_incident(), utc(10, 15, 0));
     // Stuck Thursday 09:00 Chicago; three business days later (Tuesday) still stuck;
     // seven calendar days after the last scan it is presumed lost.
     assert_eq!(
@@ -408,7 +417,7 @@ fn two_late_parcels_of_one_order_are_one_apology() {
             utc(4, 12, 0),
         ));
     }
-    let got = apologies(inputs, DelayPolicy::default(), utc(5, 12, 0));
+    let got = apologies(inputs, DelayPolicy::default(), utc(5, 15, 0));
     assert_eq!(
         summary(&got),
         vec![(
@@ -448,7 +457,7 @@ fn a_late_relayed_out_for_delivery_is_judged_with_its_burst() {
         at(utc(4, 7, 0)),
         scan("a", "T1", "generic", "out_for_delivery", at(utc(3, 20, 0))),
     ));
-    let got = apologies(alone, DelayPolicy::default(), utc(4, 8, 0));
+    let got = apologies(alone, DelayPolicy::default(), utc(4, 15, 0));
     assert_eq!(
         summary(&got),
         vec![(
@@ -458,7 +467,9 @@ fn a_late_relayed_out_for_delivery_is_judged_with_its_burst() {
             vec!["T1".to_string()]
         )]
     );
-    assert_eq!(got[0].decided_at, utc(4, 7, 0) + Duration::seconds(30));
+    // Judged with its burst at 01:00 Chicago, in quiet hours: sent at 08:00 if still
+    // undelivered then.
+    assert_eq!(got[0].decided_at, utc(4, 14, 0));
 }
 
 /// `(template, shipment, decided at)` of the notifications with template `back_on_track`.

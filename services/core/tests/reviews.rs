@@ -294,46 +294,37 @@ fn a_return_requested_before_send_at_cancels_it() {
 #[test]
 fn delivery_never_confirmed_falls_back_to_fulfilment() {
     let start = utc(3, 2, 15, 0);
-    let out = run_at(
-        vec![
-            (
+    let created = start + Duration::hours(1);
+    let mut inputs = vec![
+        (
+            start,
+            order(
+                "o1",
                 start,
-                order(
-                    "o1",
-                    start,
-                    "America/Chicago",
-                    "apparel",
-                    email_with_marketing(),
-                ),
+                "America/Chicago",
+                "apparel",
+                email_with_marketing(),
             ),
-            (
-                start + Duration::hours(1),
-                ship("o1", "T1", start + Duration::hours(1)),
-            ),
-            (
-                start + Duration::hours(2),
-                event_scan("p", "T1", "picked_up", start + Duration::hours(2)),
-            ),
-        ],
-        never_quiet(),
-        utc(4, 30, 0, 0),
-    );
+        ),
+        (created, ship("o1", "T1", created)),
+    ];
+    // The carrier keeps scanning every two days and never confirms delivery: no
+    // silence long enough to be stuck or lost, so nothing holds the request.
+    for day in (0..=20).step_by(2) {
+        let at = start + Duration::hours(2) + Duration::days(day);
+        inputs.push((at, event_scan(&format!("s{day}"), "T1", "in_transit", at)));
+    }
+    let out = run_at(inputs, never_quiet(), utc(3, 24, 0, 0));
+    let apologies: Vec<_> = out
+        .iter()
+        .filter(|e| matches!(e, Emitted::DelayApology(_)))
+        .collect();
+    assert!(apologies.is_empty(), "{apologies:#?}");
     let r = reviews(&out);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].basis, ReviewBasis::FulfilledFallback);
-    // Created + 21 days; the parcel went silent, so the order was late: + 3 days.
-    let late = out
-        .iter()
-        .any(|e| matches!(e, Emitted::DelayApology(a) if a.incident_id.contains("delay")));
-    let expected = start
-        + Duration::hours(1)
-        + Duration::days(21)
-        + if late {
-            Duration::days(3)
-        } else {
-            Duration::zero()
-        };
-    assert_eq!(r[0].send_at, expected);
+    // The last shipment's creation + 21 days.
+    assert_eq!(r[0].send_at, created + Duration::days(21));
 }
 
 #[test]
@@ -366,53 +357,4 @@ fn an_unresolved_exception_holds_the_review_until_it_is_resolved() {
         utc(5, 30, 0, 0),
     );
     assert!(reviews(&out).is_empty());
-}
-
-#[test]
-fn a_storm_is_capped_per_recipient() {
-    // One customer, fifty parcels, each with a carrier exception they must act on.
-    let start = utc(3, 2, 15, 0);
-    let mut inputs = vec![(
-        start,
-        order(
-            "o1",
-            start,
-            "America/Chicago",
-            "apparel",
-            email_with_marketing(),
-        ),
-    )];
-    for n in 0..50 {
-        let tracking = format!("T{n}");
-        inputs.push((start, ship("o1", &tracking, start)));
-        inputs.push((
-            start + Duration::hours(1),
-            event_scan(
-                &format!("x{n}"),
-                &tracking,
-                "address_issue",
-                start + Duration::hours(1),
-            ),
-        ));
-    }
-    let out = run_at(inputs, never_quiet(), start + Duration::hours(2));
-    let sent = out
-        .iter()
-        .filter(|e| matches!(e, Emitted::Notification(_)))
-        .count();
-    let capped = out
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                Emitted::Capped {
-                    kind: "notification",
-                    ..
-                }
-            )
-        })
-        .count();
-    // Five an hour, refilled by the time of the storm: the confirmation an hour
-    // earlier, then five of the fifty exceptions; the other 45 are capped.
-    assert_eq!((sent, capped), (6, 45));
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 pub struct DispatcherMetrics {
     pub dispatched: IntCounterVec,
     pub capped: IntCounterVec,
+    pub cap_outcomes: IntCounterVec,
     pub tracked_recipients: IntGauge,
     pub egress_waits: IntCounter,
 }
@@ -25,8 +26,14 @@ pub fn get() -> &'static DispatcherMetrics {
         .expect(E),
         capped: register_int_counter_vec!(
             "wismo_commands_capped_total",
-            "Commands dropped by the per-recipient cap, by kind.",
+            "Commands the per-recipient cap held back, by kind (they go out at the next allowed slot unless a newer one supersedes them).",
             &["kind"]
+        )
+        .expect(E),
+        cap_outcomes: register_int_counter_vec!(
+            "wismo_cap_outcomes_total",
+            "What became of commands the per-recipient cap held: released (sent at a later slot), superseded (replaced by a newer one about the same order), overflow (dropped beyond the per-recipient bound), by kind.",
+            &["kind", "outcome"]
         )
         .expect(E),
         tracked_recipients: register_int_gauge!(

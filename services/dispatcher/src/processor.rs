@@ -7,10 +7,13 @@ use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 use wismo_codec::{subjects, unframe, Codec, SchemaCatalog};
 use wismo_config::Topics;
-use wismo_core::dispatch::{OutboundCommand, RecipientCap};
+use wismo_core::dispatch::{Gate, GateOutput, OutboundCommand, RecipientHold};
 use wismo_core::model::Timestamp;
 use wismo_core::policy::NotificationPolicy;
-use wismo_runtime::{Decoded, InputRecord, OutRecord, Processor, Rejection, Step};
+use wismo_core::tracker::{HoldReason, Outcome};
+use wismo_engine::{Decoded, Input, InputRecord, OutRecord, Processor, Rejection, Step, Topology};
+
+pub const SERVICE: &str = "dispatcher";
 
 /// A decided command and its bytes, forwarded unchanged when admitted.
 pub struct Outbound {
@@ -19,7 +22,7 @@ pub struct Outbound {
 }
 
 pub struct Dispatcher {
-    cap: RecipientCap,
+    gate: Gate,
     egress: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
     topics: Topics,
 }
@@ -28,7 +31,7 @@ impl Dispatcher {
     pub fn new(policy: &NotificationPolicy, topics: Topics) -> Self {
         let rate = NonZeroU32::new(policy.egress_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         Dispatcher {
-            cap: RecipientCap::new(policy),
+            gate: Gate::new(policy),
             egress: RateLimiter::direct(Quota::per_second(rate)),
             topics,
         }
@@ -40,7 +43,7 @@ impl Dispatcher {
         while let Err(not_until) = self.egress.check() {
             metrics::get().egress_waits.inc();
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            tokio::task::block_in_place(|| std::thread::sleep(wait));
+            std::thread::sleep(wait);
         }
     }
 
@@ -75,16 +78,93 @@ fn decode(payload: &[u8]) -> Result<OutboundCommand, Rejection> {
     .map_err(Rejection::decode)
 }
 
+impl Dispatcher {
+    /// The gate's outputs as records: sends (the decided bytes, or re-encoded when
+    /// the cap moved the command), and counts for what it held back.
+    fn records(&self, outputs: Vec<GateOutput>, payload: Option<Vec<u8>>) -> Vec<OutRecord> {
+        let m = metrics::get();
+        m.tracked_recipients.set(self.gate.tracked() as i64);
+        let mut records = Vec::new();
+        let mut payload = payload;
+        for out in outputs {
+            let (command, changed) = match out {
+                GateOutput::Note(note) => {
+                    let kind = if note.what.starts_with("delay_apology") {
+                        "delay_apology"
+                    } else if note.what == "review_request" {
+                        "review_request"
+                    } else {
+                        "notification"
+                    };
+                    let outcome = match (note.outcome, note.reason) {
+                        (Outcome::Held, _) => "released",
+                        (_, HoldReason::Superseded) => "superseded",
+                        _ => "overflow",
+                    };
+                    m.cap_outcomes.with_label_values(&[kind, outcome]).inc();
+                    tracing::info!(kind, outcome, command_id = note.command_id.as_deref().unwrap_or(""), order_id = %note.order_id, "per-recipient cap");
+                    continue;
+                }
+                GateOutput::Send { command, changed } => (command, changed),
+            };
+            self.wait_for_egress();
+            m.dispatched.with_label_values(&[command.kind()]).inc();
+            let detectable_at = match &command {
+                OutboundCommand::DelayApology(a) => Some(a.detectable_at),
+                _ => None,
+            };
+            let bytes = match (changed, payload.take()) {
+                (false, Some(bytes)) => Some(bytes),
+                _ => encode(&command),
+            };
+            if let Some(bytes) = bytes {
+                records.push(OutRecord {
+                    topic: self.topic(&command).to_string(),
+                    key: command.order_id().to_string(),
+                    payload: bytes,
+                    detectable_at,
+                    not_before: None,
+                });
+            }
+        }
+        records
+    }
+}
+
+fn encode(command: &OutboundCommand) -> Option<Vec<u8>> {
+    let codec = Codec::default();
+    let encoded = match command {
+        OutboundCommand::Notification(c) => codec.encode(subjects::NOTIFICATION_COMMAND, c),
+        OutboundCommand::DelayApology(c) => codec.encode(subjects::DELAY_APOLOGY_COMMAND, c),
+        OutboundCommand::ReviewRequest(c) => codec.encode(subjects::REVIEW_REQUEST_COMMAND, c),
+    };
+    encoded
+        .map_err(|e| tracing::error!(error = %e, "released command does not encode; dropped"))
+        .ok()
+}
+
 impl Processor for Dispatcher {
-    type State = ();
+    /// What the cap holds for one recipient (the limiter's counts stay in memory).
+    type State = RecipientHold;
     type Input = Outbound;
 
-    fn input_topics(&self) -> Vec<String> {
-        vec![self.topics.outbox.clone()]
+    /// The outbox, keyed by customer: one recipient's commands meet in one task,
+    /// in the time order they were decided.
+    fn topology(&self) -> Topology {
+        Topology {
+            keyed: vec![Input::internal(&self.topics.outbox)],
+            keyed_writes: Vec::new(),
+            forward_only: Vec::new(),
+            changelog: Some(self.topics.dispatcher_changelog.clone()),
+        }
     }
 
-    fn stateful(&self) -> bool {
-        false
+    fn service(&self) -> &str {
+        SERVICE
+    }
+
+    fn dead_letter_topic(&self) -> &str {
+        &self.topics.dead_letter
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Outbound>, Rejection> {
@@ -103,54 +183,42 @@ impl Processor for Dispatcher {
     fn decide(
         &mut self,
         _key: &str,
-        _state: Option<()>,
+        state: Option<RecipientHold>,
         input: Outbound,
         now: Timestamp,
-    ) -> Step<()> {
-        let m = metrics::get();
-        let cmd = &input.command;
-        let admitted = self.cap.admit(cmd.customer_id(), now);
-        m.tracked_recipients.set(self.cap.tracked() as i64);
-        if !admitted {
-            m.capped.with_label_values(&[cmd.kind()]).inc();
-            tracing::warn!(
-                kind = cmd.kind(),
-                command_id = cmd.command_id(),
-                order_id = cmd.order_id(),
-                "command dropped by the per-recipient cap"
-            );
-            return Step {
-                state: None,
-                records: Vec::new(),
-            };
+    ) -> Step<RecipientHold> {
+        let held_before = state.as_ref().map_or(0, |s| s.held.len());
+        let kind = input.command.kind();
+        let step = self.gate.offer(state, input.command, now);
+        let held_after = step.state.as_ref().map_or(0, |s| s.held.len());
+        if held_after > held_before
+            || step
+                .outputs
+                .iter()
+                .any(|o| matches!(o, GateOutput::Note(n) if n.reason == HoldReason::Superseded))
+        {
+            metrics::get().capped.with_label_values(&[kind]).inc();
         }
-        self.wait_for_egress();
-        m.dispatched.with_label_values(&[cmd.kind()]).inc();
-        let detectable_at = match cmd {
-            OutboundCommand::DelayApology(a) => Some(a.detectable_at),
-            _ => None,
-        };
-        let record = OutRecord {
-            topic: self.topic(cmd).to_string(),
-            key: cmd.order_id().to_string(),
-            payload: input.payload,
-            detectable_at,
-            not_before: None,
-        };
         Step {
-            state: None,
-            records: vec![record],
+            records: self.records(step.outputs, Some(input.payload)),
+            state: step.state,
         }
     }
 
-    fn on_timer(&mut self, _key: &str, _state: (), _now: Timestamp) -> Step<()> {
+    fn on_timer(
+        &mut self,
+        _key: &str,
+        state: RecipientHold,
+        now: Timestamp,
+    ) -> Step<RecipientHold> {
+        let step = self.gate.on_timer(state, now);
         Step {
-            state: None,
-            records: Vec::new(),
+            records: self.records(step.outputs, None),
+            state: step.state,
         }
     }
 
-    fn next_deadline(&self, _state: &()) -> Option<Timestamp> {
-        None
+    fn next_deadline(&self, state: &RecipientHold) -> Option<Timestamp> {
+        state.next_deadline()
     }
 }

@@ -20,6 +20,17 @@ use crate::{
 /// How long [`Broker::start`] waits for the broker to answer metadata.
 pub const BROKER_START_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// What a broker runs with beyond the defaults ([`Broker::start_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct BrokerOptions {
+    /// Extra server properties, appended to the generated ones.
+    pub properties: String,
+    /// SCRAM-SHA-512 users `(name, password)`. With any, the broker also listens
+    /// for SASL_SSL on a port of its own, with a CA and certificate made at start
+    /// (`scripts/kafka/tls.sh`); PLAINTEXT stays on [`Broker::bootstrap`].
+    pub scram_users: Vec<(String, String)>,
+}
+
 /// A single-node KRaft broker on free loopback ports, run by `scripts/broker.sh
 /// run` in the foreground, with its data in a temp dir of its own. Killed on
 /// drop; [`Broker::stop`] and [`Broker::start_again`] bounce it with its data.
@@ -27,6 +38,8 @@ pub const BROKER_START_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct Broker {
     port: u16,
     controller_port: u16,
+    sasl_ssl_port: Option<u16>,
+    options: BrokerOptions,
     data: TempDir,
     process: Option<ServiceProcess>,
 }
@@ -34,6 +47,11 @@ pub struct Broker {
 impl Broker {
     /// Starts a fresh, empty broker and waits until a metadata request succeeds.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(BrokerOptions::default())
+    }
+
+    /// [`Broker::start`] with extra properties or a SASL_SSL listener.
+    pub fn start_with(options: BrokerOptions) -> anyhow::Result<Self> {
         let mut last_err = None;
         // A free port may be taken between probing and the broker's bind.
         for _ in 0..3 {
@@ -41,9 +59,14 @@ impl Broker {
                 .prefix("wismo-e2e-kafka-")
                 .tempdir()
                 .context("creating broker temp dir")?;
+            let sasl_ssl_port = (!options.scram_users.is_empty())
+                .then(free_port)
+                .transpose()?;
             let mut broker = Broker {
                 port: free_port()?,
                 controller_port: free_port()?,
+                sasl_ssl_port,
+                options: options.clone(),
                 data,
                 process: None,
             };
@@ -63,32 +86,39 @@ impl Broker {
     pub fn shared() -> anyhow::Result<String> {
         static SHARED: OnceLock<Result<String, String>> = OnceLock::new();
         SHARED
-            .get_or_init(|| {
-                let (tx, rx) = mpsc::channel();
-                // The broker dies with the thread that spawned it (parent-death
-                // signal), so that thread lives as long as the test binary.
-                let spawned = std::thread::Builder::new()
-                    .name("wismo-e2e-broker".into())
-                    .spawn(move || match Broker::start() {
-                        Ok(broker) => {
-                            let _ = tx.send(Ok(broker.bootstrap()));
-                            loop {
-                                std::thread::park();
-                            }
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(format!("{e:#}")));
-                        }
-                    });
-                match spawned {
-                    Ok(_) => rx
-                        .recv()
-                        .unwrap_or_else(|_| Err("the broker thread ended".into())),
-                    Err(e) => Err(format!("spawning the broker thread: {e}")),
-                }
-            })
+            .get_or_init(|| Broker::kept(BrokerOptions::default(), |b| b.bootstrap()))
             .clone()
             .map_err(anyhow::Error::msg)
+    }
+
+    /// Starts a broker that lives as long as the test binary, and returns what
+    /// `describe` says of it.
+    pub(crate) fn kept<T: Send + 'static>(
+        options: BrokerOptions,
+        describe: impl FnOnce(&Broker) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (tx, rx) = mpsc::channel();
+        // The broker dies with the thread that spawned it (parent-death
+        // signal), so that thread lives as long as the test binary.
+        let spawned = std::thread::Builder::new()
+            .name("wismo-e2e-broker".into())
+            .spawn(move || match Broker::start_with(options) {
+                Ok(broker) => {
+                    let _ = tx.send(Ok(describe(&broker)));
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("{e:#}")));
+                }
+            });
+        match spawned {
+            Ok(_) => rx
+                .recv()
+                .unwrap_or_else(|_| Err("the broker thread ended".into())),
+            Err(e) => Err(format!("spawning the broker thread: {e}")),
+        }
     }
 
     /// Starts the broker (again) on its ports and data, and waits until it serves.
@@ -103,11 +133,27 @@ impl Broker {
             .arg("run")
             .env("WISMO_BROKER_DIR", self.data.path())
             .env("WISMO_BROKER_PORT", self.port.to_string())
-            .env("WISMO_BROKER_CONTROLLER_PORT", self.controller_port.to_string())
+            .env(
+                "WISMO_BROKER_CONTROLLER_PORT",
+                self.controller_port.to_string(),
+            )
             .env(
                 "WISMO_BROKER_HEAP",
                 std::env::var("WISMO_E2E_BROKER_HEAP").unwrap_or_else(|_| "512m".into()),
             );
+        if !self.options.properties.is_empty() {
+            let path = self.data.path().join("extra.properties");
+            std::fs::write(&path, &self.options.properties)?;
+            command.env("WISMO_BROKER_PROPERTIES", path);
+        }
+        if let Some(port) = self.sasl_ssl_port {
+            let users: Vec<String> = (self.options.scram_users.iter())
+                .map(|(name, password)| format!("{name}:{password}"))
+                .collect();
+            command
+                .env("WISMO_BROKER_SASL_SSL_PORT", port.to_string())
+                .env("WISMO_BROKER_SCRAM_USERS", users.join(" "));
+        }
         self.process = Some(ServiceProcess::spawn_command(
             "kafka".into(),
             command,
@@ -137,6 +183,7 @@ impl Broker {
                 );
             }
             if port_accepts(self.port)
+                && self.sasl_ssl_port.is_none_or(port_accepts)
                 && kafka::fetch_metadata(&self.bootstrap(), None, Duration::from_secs(5)).is_ok()
             {
                 return Ok(());
@@ -160,6 +207,16 @@ impl Broker {
     /// The broker's client port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The SASL_SSL listener's `bootstrap.servers`, if the broker has one.
+    pub fn sasl_ssl_bootstrap(&self) -> Option<String> {
+        self.sasl_ssl_port.map(|p| format!("127.0.0.1:{p}"))
+    }
+
+    /// The CA certificate that signed the broker's (`ssl.ca.location`).
+    pub fn ca_location(&self) -> PathBuf {
+        self.data.path().join("tls").join("ca.crt")
     }
 
     /// The broker's own log (server.log equivalent).

@@ -360,3 +360,29 @@ fn poll_until_quiet(
     }
     Ok(records)
 }
+
+/// Sets topic configs (`segment.ms`, `min.cleanable.dirty.ratio`, ...) on `topic`.
+/// The request replaces every setting of the topic: name all that matter.
+pub fn alter_topic_config(
+    bootstrap: &str,
+    topic: &str,
+    configs: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    use rdkafka::admin::{AlterConfig, ResourceSpecifier};
+    let admin: AdminClient<DefaultClientContext> = client_config(bootstrap)
+        .create()
+        .context("creating admin client")?;
+    let mut change = AlterConfig::new(ResourceSpecifier::Topic(topic));
+    for (k, v) in configs {
+        change = change.set(k, v);
+    }
+    let results = futures::executor::block_on(admin.alter_configs(
+        &[change],
+        &AdminOptions::new().request_timeout(Some(Duration::from_secs(15))),
+    ))
+    .context("AlterConfigs request")?;
+    for r in results {
+        r.map_err(|(resource, code)| anyhow!("altering {resource:?}: {code}"))?;
+    }
+    Ok(())
+}

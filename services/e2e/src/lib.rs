@@ -4,6 +4,8 @@
 //!   from `scripts/install-tools.sh`) on free loopback ports. [`Broker::shared`]
 //!   is one per test binary; a test that stops or bounces the broker starts its
 //!   own with [`Broker::start`]. Brokers die with the test binary.
+//!   [`Broker::start_with`] adds server properties or a SASL_SSL listener;
+//!   [`SecureBroker::shared`] is one with SCRAM-SHA-512 over TLS, per test binary.
 //! * [`Stage`] is one test's wismo deployment on a broker: every topic and
 //!   consumer group under a prefix of its own, so tests share a broker safely.
 //! * [`create_topics`], [`produce`], [`consume_all`] and friends are blocking
@@ -33,17 +35,17 @@ mod broker;
 pub mod events;
 pub mod kafka;
 mod process;
+mod secure;
 mod util;
 pub mod wismo;
 
-pub use broker::{Broker, BROKER_START_TIMEOUT};
+pub use broker::{Broker, BrokerOptions, BROKER_START_TIMEOUT};
 pub use kafka::{
-    client_config, consume_all, consume_group, consume_records, create_topics, fetch_metadata,
-    partition_count, produce, produce_unkeyed, wait_for_topic, ConsumedRecord, KeyPayload,
-    Producer, QUIET_PERIOD,
+    alter_topic_config, client_config, consume_all, consume_group, consume_records, create_topics,
+    fetch_metadata, partition_count, produce, produce_unkeyed, wait_for_topic, ConsumedRecord,
+    KeyPayload, Producer, QUIET_PERIOD,
 };
 pub use process::{ServiceProcess, TERMINATE_GRACE};
-pub use util::{
-    free_port, log_tail, port_accepts, service_binary, unique_name, wait_until,
-};
-pub use wismo::{http_get, metric, values, wismoctl, wismoctl_with, Service, Stage};
+pub use secure::{random_secret, SecureBroker, KAFKA_USER};
+pub use util::{free_port, log_tail, port_accepts, service_binary, unique_name, wait_until};
+pub use wismo::{http_get, http_get_with, metric, values, wismoctl, wismoctl_with, Service, Stage};

@@ -2,8 +2,8 @@
 
 use std::{
     ffi::OsStr,
-    os::unix::process::CommandExt,
     fs::File,
+    os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},

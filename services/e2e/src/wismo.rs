@@ -45,11 +45,20 @@ pub fn values(lines: &str) -> Vec<Value> {
 
 /// A plain HTTP/1.1 GET on loopback: (status, body).
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http_get_with(port, path, &[])
+}
+
+/// [`http_get`] with request headers (`Authorization`, say).
+pub fn http_get_with(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut buf = String::new();
@@ -113,6 +122,8 @@ impl Service {
 pub struct Stage {
     pub bootstrap: String,
     pub prefix: String,
+    /// `WISMO_KAFKA_*` settings every service and `wismoctl` here get (SASL, TLS).
+    pub kafka_env: Vec<(String, String)>,
 }
 
 impl Stage {
@@ -124,9 +135,21 @@ impl Stage {
     /// Every wismo topic on the broker at `bootstrap`; the scan-matcher's key space
     /// (`carrier-scans` and its own topics) in `scan_partitions` partitions.
     pub fn on(bootstrap: &str, partitions: u32, scan_partitions: u32) -> anyhow::Result<Stage> {
+        Stage::with_kafka_env(bootstrap, Vec::new(), partitions, scan_partitions)
+    }
+
+    /// [`Stage::on`] for a cluster that needs client settings (credentials, a CA),
+    /// given as `WISMO_KAFKA_*` pairs; topics are created with them too.
+    pub fn with_kafka_env(
+        bootstrap: &str,
+        kafka_env: Vec<(String, String)>,
+        partitions: u32,
+        scan_partitions: u32,
+    ) -> anyhow::Result<Stage> {
         let stage = Stage {
             bootstrap: bootstrap.to_string(),
             prefix: crate::unique_name("t") + ".",
+            kafka_env,
         };
         stage.wismoctl(&[
             "create-topics",
@@ -150,11 +173,15 @@ impl Stage {
 
     /// `wismoctl` on this stage; default topic names stand for this stage's.
     pub fn wismoctl(&self, args: &[&str]) -> anyhow::Result<String> {
-        wismoctl_with(
-            &self.bootstrap,
-            &[("WISMO_TOPIC_PREFIX", &self.prefix)],
-            args,
-        )
+        wismoctl_with(&self.bootstrap, &self.vars(&[]), args)
+    }
+
+    /// The prefix, the Kafka settings, then `extra`.
+    fn vars<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut vars = vec![("WISMO_TOPIC_PREFIX", self.prefix.as_str())];
+        vars.extend(self.kafka_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        vars.extend_from_slice(extra);
+        vars
     }
 
     /// The values on `topic` (a default name), read until `idle_secs` pass quietly.
@@ -169,8 +196,6 @@ impl Stage {
 
     /// Starts service `name` on this stage with extra environment.
     pub fn start(&self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<Service> {
-        let mut vars: Vec<(&str, &str)> = vec![("WISMO_TOPIC_PREFIX", &self.prefix)];
-        vars.extend_from_slice(env);
-        Service::start(name, &self.bootstrap, &vars)
+        Service::start(name, &self.bootstrap, &self.vars(env))
     }
 }

@@ -109,10 +109,9 @@ fn compaction_keeps_the_latest_value_per_key() -> anyhow::Result<()> {
     let created = futures::executor::block_on(admin.create_topics(&[new], &AdminOptions::new()))?;
     assert!(created.iter().all(Result::is_ok), "{created:?}");
     wismo_e2e::wait_for_topic(&bootstrap, &topic, TIMEOUT)?;
-    let described = futures::executor::block_on(admin.describe_configs(
-        &[ResourceSpecifier::Topic(&topic)],
-        &AdminOptions::new(),
-    ))?;
+    let described = futures::executor::block_on(
+        admin.describe_configs(&[ResourceSpecifier::Topic(&topic)], &AdminOptions::new()),
+    )?;
     let policy = described
         .into_iter()
         .flatten()

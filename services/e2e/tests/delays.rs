@@ -1,21 +1,26 @@
 //! Late and stuck detection end to end through a real broker: durable timers survive
 //! a SIGKILL of the order-tracker, every due timer fires after the restart, the
-//! distinct apologies on the topic are exactly what `replay` decides for the same
-//! records, and detection lag while the service is up stays under a second.
+//! apologies on the topic are exactly what `replay` decides for the same records
+//! (whole records), and detection lag while the service is up stays under a second.
 
 mod common;
 
 use anyhow::Context;
 use common::{command_ids, not_picked_up_policy, now_ms, policy_file, replay_inputs};
 use serde_json::Value;
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 use wismo_e2e::events::{labelled_orders, publish, scan};
-use wismo_e2e::{metric, values, Stage};
+use wismo_e2e::{metric, wait_until, Stage};
 
 /// Thresholds of seconds, every day a business day, so the test runs any day.
 const POLICY: &str = r#"
+[notifications]
+quiet_hours = { start = "00:00", end = "00:00" }
+per_recipient_max = 1000
+
 [delay]
+lane_holidays = false
 escalate_after = "6s"
 
 [delay.calendars.default]
@@ -64,37 +69,52 @@ fn p99_between(before: &[(f64, f64)], after: &[(f64, f64)]) -> Option<(f64, f64)
     Some((bound, total))
 }
 
-fn describe(lines: &[Value]) -> BTreeSet<String> {
-    lines
-        .iter()
-        .map(|v| {
-            format!(
-                "{} {} {} stage {} at {}",
-                v["incident_id"], v["reason"], v["command_id"], v["stage"], v["detectable_at"]
-            )
-        })
-        .collect()
-}
-
 /// Waits until the scan-matcher has routed `n` scans to the order-tracker's topic.
 fn wait_until_routed(stage: &Stage, n: usize) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while values(&stage.wismoctl(&[
-            "read",
-            "wismo-scan-matcher-routed-scans",
-            "--idle-secs",
-            "1",
-        ],
-    )?)
-    .len()
-        < n
-    {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the matcher never routed {n} scans"
+    wait_until(
+        "the matcher to route every scan",
+        Duration::from_secs(60),
+        || Ok((stage.read("wismo-scan-matcher-routed-scans", 0)?.len() >= n).then_some(())),
+    )
+}
+
+/// Waits until every apology `replay` decides by `horizon` is on the topic, and
+/// checks they are exactly those, whole record for whole record.
+fn apologies_as_replay(
+    stage: &Stage,
+    env: &[(&str, &str)],
+    horizon: i64,
+) -> anyhow::Result<Vec<Value>> {
+    let replayed = replay_inputs(stage, env, horizon, "delay-apology-commands")?;
+    let want = command_ids(&replayed);
+    let live = wait_until(
+        "every apology replay decides",
+        Duration::from_secs(90),
+        || {
+            let live = stage.read("delay-apology-commands", 0)?;
+            Ok((command_ids(&live).len() >= want.len()).then_some(live))
+        },
+    )?;
+    let by_id = |lines: &[Value]| -> BTreeMap<String, Value> {
+        lines
+            .iter()
+            .map(|v| {
+                (
+                    v["command_id"].as_str().unwrap_or("?").to_string(),
+                    v.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(by_id(&live), by_id(&replayed), "live and replay differ");
+    // A repeat after the crash is the first record again.
+    for v in &live {
+        assert_eq!(
+            Some(v),
+            by_id(&replayed).get(v["command_id"].as_str().unwrap_or("?"))
         );
     }
-    Ok(())
+    Ok(live)
 }
 
 #[test]
@@ -104,102 +124,42 @@ fn timers_survive_a_crash_and_match_replay() -> anyhow::Result<()> {
     let env = [
         ("WISMO_POLICY_FILE", policy.as_str()),
         ("WISMO_COALESCE_WINDOW", "1s"),
-        // A killed member's partitions move on after this, not after the default 45 s.
-        ("WISMO_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "6000"),
-        ("WISMO_KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "1000"),
     ];
     let _matcher = stage.start("scan-matcher", &env)?;
     // Apologies leave through the dispatcher; time to detect is measured there.
     let dispatcher = stage.start("dispatcher", &env)?;
     let mut tracker = stage.start("order-tracker", &env)?;
 
-    // Phase 1: six orders; three are picked up, three never are.
+    // Phase 1: six orders; three are picked up, three never are. The tracker
+    // crashes before any deadline and comes back once the matcher (which does not
+    // wait for it) has routed every scan.
     let t0 = now_ms();
     let mut lines = labelled_orders("o", 6, t0);
     for n in 1..=3 {
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
     publish(&stage, &lines)?;
-
-    // Crash before any deadline, and come back once the matcher (which does not
-    // wait for the tracker) has routed every scan, so the backlog is complete.
-    std::thread::sleep(Duration::from_millis(1000));
     tracker.process.kill()?;
     wait_until_routed(&stage, 9)?;
     tracker = stage.start("order-tracker", &env)?;
-
-    // The six first-stage apologies due while it was down fire once it has caught up.
-    let caught_up = Instant::now() + Duration::from_secs(60);
-    while command_ids(&values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "1"],
-    )?))
-    .len()
-        < 6
-    {
-        anyhow::ensure!(
-            Instant::now() < caught_up,
-            "timers due during the crash never fired: {}",
-            tracker.process.log_tail(30)
-        );
-    }
+    // The timers due while it was down fire once it has caught up.
+    let phase1 = apologies_as_replay(&stage, &env, t0 + 40_000)?;
+    assert!(
+        !phase1.is_empty(),
+        "no apology after the restart: {}",
+        tracker.process.log_tail(30)
+    );
 
     // Phase 2, while the tracker is up: detection lag is measured on these.
     let before = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
     let t2 = now_ms();
     publish(&stage, &labelled_orders("p", 8, t2))?;
-
-    // 6 orders × stuck stage 1 and 2, 3 × presumed lost, 8 × stuck stage 1 and 2;
-    // wait until they are all there and nothing more arrives.
-    let expected = 6 * 2 + 3 + 8 * 2;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut live: Vec<Value>;
-    loop {
-        live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
-        )?);
-        if command_ids(&live).len() >= expected || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_secs(2));
-    }
-    std::thread::sleep(Duration::from_secs(3));
-    live = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
-    )?);
-    let horizon_end = now_ms();
+    let all = apologies_as_replay(&stage, &env, t2 + 40_000)?;
+    assert!(all.len() > phase1.len());
     let after = buckets(&dispatcher.metrics(), "wismo_detection_lag_seconds");
-
-    // Replay over exactly what was published, with the records' own timestamps.
-    let replayed = replay_inputs(
-        &stage,
-        &[
-            ("WISMO_POLICY_FILE", policy.as_str()),
-            ("WISMO_COALESCE_WINDOW", "1s"),
-        ],
-        horizon_end,
-        "delay-apology-commands",
-    )?;
-    let replay_ids = command_ids(&replayed);
-    assert_eq!(
-        replay_ids.len(),
-        expected,
-        "replay decided {:#?}",
-        describe(&replayed)
-    );
-    assert_eq!(
-        command_ids(&live),
-        replay_ids,
-        "live and replay differ\nlive: {:#?}\nreplay: {:#?}",
-        describe(&live),
-        describe(&replayed)
-    );
-
-    // Every record on the topic is one of those ids: a re-emission after the crash
-    // carries the id of the first one.
-    assert!(live.iter().all(|v| v["command_id"]
-        .as_str()
-        .is_some_and(|id| replay_ids.contains(id))));
-
     let (p99, observed) =
         p99_between(&before, &after).context("no detection-lag histogram on /metrics")?;
-    assert!(observed >= 16.0, "phase 2 detections observed: {observed}");
+    assert!(observed >= 8.0, "phase 2 detections observed: {observed}");
     assert!(
         p99 <= 1.0,
         "detection lag p99 bucket {p99}s; histogram {after:?}"
@@ -236,26 +196,14 @@ fn scans_routed_during_a_tracker_outage_count_before_its_timers() -> anyhow::Res
         lines.push(scan(&format!("o-{n}"), 2, "picked_up", t0 + 500));
     }
     publish(&stage, &lines)?;
-    // The tracker comes back once every scan is routed and the deadline has passed.
+    // The tracker comes back once every scan is routed and the deadline has passed
+    // (the outage must outlast it: waiting for time to pass is the point here).
     wait_until_routed(&stage, 5)?;
     let past_deadline = t0 + 4_000 - now_ms();
     std::thread::sleep(Duration::from_millis(past_deadline.max(0) as u64));
 
     let tracker = stage.start("order-tracker", &env)?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut apologies = Vec::new();
-    while apologies.is_empty() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "no apology for the parcel never picked up: {}",
-            tracker.process.log_tail(30)
-        );
-        apologies = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "1"],
-        )?);
-    }
-    std::thread::sleep(Duration::from_secs(3));
-    let apologies = values(&stage.wismoctl(&["read", "delay-apology-commands", "--idle-secs", "2"],
-    )?);
+    let apologies = apologies_as_replay(&stage, &env, t0 + 10_000)?;
     let decided: BTreeSet<String> = apologies
         .iter()
         .map(|v| format!("{} {}", v["order_id"], v["reason"]))

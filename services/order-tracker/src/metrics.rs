@@ -13,6 +13,7 @@ pub struct TrackerMetrics {
     pub incidents_closed: IntCounterVec,
     pub deliveries: IntCounterVec,
     pub carrier_exceptions: IntCounterVec,
+    pub held_back: IntCounterVec,
 }
 
 pub fn get() -> &'static TrackerMetrics {
@@ -61,6 +62,12 @@ pub fn get() -> &'static TrackerMetrics {
                 "wismo_carrier_exceptions_total",
                 "Shipments whose status became a carrier exception, by carrier and sub-status.",
                 &["carrier", "sub_status"]
+            )
+            .expect(M),
+            held_back: register_int_counter_vec!(
+                "wismo_decisions_held_back_total",
+                "Decisions that did not become a command, or became a deferred one, by outcome (suppressed, held, cancelled) and reason.",
+                &["outcome", "reason"]
             )
             .expect(M),
             unmapped: register_int_counter_vec!(

@@ -5,22 +5,24 @@ use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
 use wismo_core::model::{OrderEvent, RoutedScan, Timestamp};
 use wismo_core::tracker::{self, OrderState, TrackerConfig, TrackerInput, TrackerOutput};
-use wismo_runtime::{
-    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RuntimeConfig, Step,
+use wismo_engine::{
+    DeadLetters, Decoded, Input, InputRecord, OutRecord, Processor, Rejection, Step, Topology,
 };
+
+pub const SERVICE: &str = "order-tracker";
 
 pub struct OrderTracker {
     config: TrackerConfig,
     topics: Topics,
-    runtime: RuntimeConfig,
+    dead_letters: DeadLetters,
 }
 
 impl OrderTracker {
-    pub fn new(config: TrackerConfig, topics: Topics, runtime: RuntimeConfig) -> Self {
+    pub fn new(config: TrackerConfig, topics: Topics) -> Self {
         OrderTracker {
+            dead_letters: DeadLetters::new(SERVICE, &topics.dead_letter),
             config,
             topics,
-            runtime,
         }
     }
 
@@ -47,13 +49,10 @@ impl OrderTracker {
                     origin,
                     reason,
                 } => {
-                    records.push(dead_letter::for_unmatched_scan(
-                        &self.runtime,
-                        &origin,
-                        &scan,
-                        &reason,
-                        now,
-                    ));
+                    records.push(
+                        self.dead_letters
+                            .for_unmatched_scan(&origin, &scan, &reason, now),
+                    );
                 }
                 TrackerOutput::Suppressed {
                     order_id,
@@ -126,6 +125,13 @@ impl OrderTracker {
                         .with_label_values(&[&carrier, &sub_status.to_string()])
                         .inc();
                 }
+                // What explains a decision (replay --explain, the lookup API), counted by cause.
+                TrackerOutput::HeldBack(note) => {
+                    m.held_back
+                        .with_label_values(&[note.outcome.as_str(), note.reason.as_str()])
+                        .inc();
+                }
+                TrackerOutput::StatusChanged(_) => {}
                 TrackerOutput::UnmappedStatus {
                     carrier,
                     raw_status,
@@ -143,8 +149,26 @@ impl Processor for OrderTracker {
     type State = OrderState;
     type Input = TrackerInput;
 
-    fn input_topics(&self) -> Vec<String> {
-        vec![self.topics.orders.clone(), self.topics.routed_scans.clone()]
+    /// Orders and the scans the matcher routed, co-partitioned by order id; every
+    /// command goes to the outbox, keyed by customer, for the dispatcher.
+    fn topology(&self) -> Topology {
+        Topology {
+            keyed: vec![
+                Input::external(&self.topics.orders),
+                Input::internal(&self.topics.routed_scans),
+            ],
+            keyed_writes: vec![self.topics.outbox.clone()],
+            forward_only: Vec::new(),
+            changelog: Some(self.topics.tracker_changelog.clone()),
+        }
+    }
+
+    fn service(&self) -> &str {
+        SERVICE
+    }
+
+    fn dead_letter_topic(&self) -> &str {
+        &self.topics.dead_letter
     }
 
     /// `GET /orders/{order_id}`: the order's state, for support and tracking pages.

@@ -1,4 +1,8 @@
-//! `replay`: the decision pipeline over a JSON-lines event file, on a virtual clock.
+//! `replay`: wismo over a JSON-lines file of input events, on a virtual clock.
+//!
+//! The three services run as they do on Kafka, each an engine (`wismo-engine`) on
+//! an in-memory log holding every topic, internal ones included ([`cluster`]), so
+//! what replay prints is what the services send.
 //!
 //! Input, one record per line:
 //! `{"topic": "orders", "key": "o-1", "timestamp": "2026-03-02T09:00:00Z", "value": {…}}`
@@ -6,26 +10,71 @@
 //! `schemas/`, optional fields as the value or `null`, enums as their symbol,
 //! timestamps as epoch milliseconds, dates as days since the epoch). A line may give
 //! `"value_raw": "…"` instead, standing for bytes that are not a record at all.
-//! `timestamp` is the record's arrival time: the virtual clock.
+//! `timestamp` is the record's broker timestamp: when it arrived.
 //!
-//! Output, one line per command or dead letter:
+//! Output, one line per command or dead letter, in time order:
 //! `{"topic": "notification-commands", "key": "o-1", "value": {…}}`.
 
+pub mod cluster;
 pub mod event_file;
+pub mod explain;
+pub mod render;
 
-use event_file::{EventLine, LineValue};
+use cluster::{Cluster, Settings};
+use event_file::EventLine;
 use serde_json::{json, Value};
-use wismo_codec::{subjects, Codec, DeadLetter};
+use std::collections::HashMap;
+use std::sync::Arc;
+use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
+use wismo_core::clock::VirtualClock;
 use wismo_core::matcher::MatcherConfig;
-use wismo_core::model::{CarrierScan, OrderEvent, Origin, Timestamp};
-use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
+use wismo_core::model::{CarrierScan, OrderEvent, Timestamp};
 use wismo_core::tracker::TrackerConfig;
+use wismo_engine::record::TopicPartition;
+use wismo_engine::EngineConfig;
+
+/// The engine settings replay runs with: every writer runs in the same process,
+/// so none is ever given up on.
+pub fn engine_config() -> EngineConfig {
+    EngineConfig {
+        upstream_timeout: None,
+        ..EngineConfig::default()
+    }
+}
+
+/// An input record, as a shop or a carrier sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Order(OrderEvent),
+    Scan(CarrierScan),
+}
+
+impl Input {
+    /// Its topic, key and Avro bytes.
+    pub fn record(&self, topics: &Topics) -> (String, String, Vec<u8>) {
+        let codec = Codec::default();
+        match self {
+            Input::Order(e) => (
+                topics.orders.clone(),
+                e.order_id.clone(),
+                codec.encode(subjects::ORDER_EVENT, e).unwrap_or_default(),
+            ),
+            Input::Scan(s) => (
+                topics.carrier_scans.clone(),
+                s.tracking_number.clone(),
+                codec.encode(subjects::CARRIER_SCAN, s).unwrap_or_default(),
+            ),
+        }
+    }
+}
 
 pub struct Replay {
-    pipeline: Pipeline,
+    cluster: Cluster,
+    clock: Arc<VirtualClock>,
     topics: Topics,
-    out: Vec<Value>,
+    /// How far each output partition has been printed.
+    printed: HashMap<TopicPartition, i64>,
 }
 
 impl Replay {
@@ -34,167 +83,149 @@ impl Replay {
         tracker: TrackerConfig,
         topics: Topics,
         start: Timestamp,
-    ) -> Self {
-        Replay {
-            pipeline: Pipeline::new(matcher, tracker, start),
+    ) -> anyhow::Result<Self> {
+        let clock = Arc::new(VirtualClock::new(start));
+        let settings = Settings {
+            matcher,
+            tracker,
+            topics: topics.clone(),
+            engine: engine_config(),
+            partitions: 1,
+            scan_partitions: 1,
+        };
+        let mut cluster = Cluster::new(settings, clock.clone());
+        cluster.start_all()?;
+        Ok(Replay {
+            cluster,
+            clock,
             topics,
-            out: Vec::new(),
-        }
-    }
-
-    /// Feeds one line (`line_no` names it in dead letters, as the offset would live).
-    pub fn feed(&mut self, line_no: usize, line: &EventLine) {
-        let origin = Origin {
-            topic: line.topic.clone(),
-            partition: 0,
-            offset: line_no as i64,
-        };
-        match self.decode(line) {
-            Ok(input) => self.pipeline.feed(line.timestamp, input, origin),
-            Err((kind, reason)) => {
-                self.pipeline.advance_to(line.timestamp);
-                let raw = match &line.value {
-                    LineValue::Record(v) => v.to_string().into_bytes(),
-                    LineValue::Raw(s) => s.clone().into_bytes(),
-                };
-                let letter = DeadLetter {
-                    reason,
-                    error_kind: kind.into(),
-                    source_topic: origin.topic,
-                    source_partition: origin.partition,
-                    source_offset: origin.offset,
-                    original_key: line.key.as_ref().map(|k| k.clone().into_bytes()),
-                    original_value: Some(raw),
-                    service: "replay".into(),
-                    failed_at: self.pipeline.now(),
-                };
-                self.out.push(self.dead_letter_line(&letter));
-            }
-        }
-        self.collect();
-    }
-
-    /// Runs the virtual clock to `t`, firing every timer due by then.
-    pub fn finish(&mut self, t: Timestamp) -> Vec<Value> {
-        self.pipeline.advance_to(t);
-        self.collect();
-        std::mem::take(&mut self.out)
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.pipeline.now()
-    }
-
-    fn decode(&self, line: &EventLine) -> Result<PipelineInput, (&'static str, String)> {
-        let LineValue::Record(value) = &line.value else {
-            return Err(("decode", "value is not a record of any wismo schema".into()));
-        };
-        let catalog = Codec::default();
-        let topic = self.topics.resolve(&line.topic);
-        if topic == self.topics.orders {
-            let event: OrderEvent = catalog
-                .decode_json(subjects::ORDER_EVENT, value)
-                .map_err(|e| ("decode", e.to_string()))?;
-            event.validate().map_err(|e| ("invalid", e.to_string()))?;
-            Ok(PipelineInput::Order(event))
-        } else if topic == self.topics.carrier_scans {
-            let scan: CarrierScan = catalog
-                .decode_json(subjects::CARRIER_SCAN, value)
-                .map_err(|e| ("decode", e.to_string()))?;
-            scan.validate().map_err(|e| ("invalid", e.to_string()))?;
-            Ok(PipelineInput::Scan(scan))
-        } else {
-            Err((
-                "decode",
-                format!("topic `{}` is not an input topic", line.topic),
-            ))
-        }
-    }
-
-    fn collect(&mut self) {
-        for e in self.pipeline.drain() {
-            match e {
-                Emitted::Notification(cmd) => self.out.push(json!({
-                    "topic": self.topics.notifications,
-                    "key": cmd.order_id,
-                    "value": cmd_json(&cmd),
-                })),
-                Emitted::DeadLetter {
-                    scan,
-                    origin,
-                    reason,
-                } => {
-                    let value = Codec::default()
-                        .encode_json(subjects::CARRIER_SCAN, &scan)
-                        .map(|v| v.to_string().into_bytes())
-                        .unwrap_or_default();
-                    let letter = DeadLetter {
-                        reason,
-                        error_kind: wismo_codec::dead_letter_kind::UNMATCHED.into(),
-                        source_topic: origin.topic,
-                        source_partition: origin.partition,
-                        source_offset: origin.offset,
-                        original_key: Some(scan.tracking_number.into_bytes()),
-                        original_value: Some(value),
-                        service: "replay".into(),
-                        failed_at: self.pipeline.now(),
-                    };
-                    let line = self.dead_letter_line(&letter);
-                    self.out.push(line);
-                }
-                Emitted::DelayApology(cmd) => self.out.push(json!({
-                    "topic": self.topics.delay_apologies,
-                    "key": cmd.order_id,
-                    "value": Codec::default()
-                        .encode_json(subjects::DELAY_APOLOGY_COMMAND, &cmd)
-                        .unwrap_or_else(|e| json!({ "error": e.to_string() })),
-                })),
-                Emitted::ReviewRequest(cmd) => self.out.push(json!({
-                    "topic": self.topics.review_requests,
-                    "key": cmd.order_id,
-                    "value": Codec::default()
-                        .encode_json(subjects::REVIEW_REQUEST_COMMAND, &cmd)
-                        .unwrap_or_else(|e| json!({ "error": e.to_string() })),
-                })),
-                // Shown so a dry run of a policy reveals what its cap would drop.
-                Emitted::Capped {
-                    kind,
-                    command_id,
-                    customer_id,
-                } => self.out.push(json!({
-                    "topic": "capped",
-                    "key": customer_id,
-                    "value": { "kind": kind, "command_id": command_id, "customer_id": customer_id },
-                })),
-                Emitted::Suppressed { .. } => {}
-            }
-        }
-    }
-
-    fn dead_letter_line(&self, letter: &DeadLetter) -> Value {
-        json!({
-            "topic": self.topics.dead_letter,
-            "key": letter.source_topic,
-            "value": {
-                "reason": letter.reason,
-                "error_kind": letter.error_kind,
-                "source_topic": letter.source_topic,
-                "source_partition": letter.source_partition,
-                "source_offset": letter.source_offset,
-                "original_value": letter.original_value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
-                "failed_at": letter.failed_at.timestamp_millis(),
-            }
+            printed: HashMap::new(),
         })
     }
+
+    /// Publishes one line onto its input topic. A record that does not fit its
+    /// schema is published as its JSON text, as a broken publisher would, and
+    /// reaches dead-letter the way it would live.
+    pub fn feed(&mut self, line: &EventLine) {
+        let topic = self.topics.resolve(&line.topic).to_string();
+        let payload = line
+            .payload(&self.topics, chrono::Duration::zero())
+            .unwrap_or_else(|_| match &line.value {
+                event_file::LineValue::Record(v) => v.to_string().into_bytes(),
+                event_file::LineValue::Raw(s) => s.clone().into_bytes(),
+            });
+        self.cluster.publish(
+            &topic,
+            line.key.as_deref(),
+            payload,
+            line.timestamp.timestamp_millis(),
+        );
+    }
+
+    /// Publishes one input that arrived at `at`.
+    pub fn feed_input(&mut self, at: Timestamp, input: &Input) {
+        let (topic, key, payload) = input.record(&self.topics);
+        self.cluster
+            .publish(&topic, Some(&key), payload, at.timestamp_millis());
+    }
+
+    /// Runs the virtual clock to `t`, deciding everything fed and firing every
+    /// timer due by then; returns the outputs decided since the last call.
+    pub fn finish(&mut self, t: Timestamp) -> anyhow::Result<Vec<Value>> {
+        let idle = chrono::Duration::from_std(self.cluster.settings.engine.max_task_idle)
+            .unwrap_or_default();
+        self.clock.advance_to(t + idle);
+        self.cluster.run_until_quiet()?;
+        Ok(self.collect())
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// What `--explain` prints: the states the order-tracker and the dispatcher
+    /// kept for every order and recipient seen, and the dead letters in `lines`.
+    pub fn explain(&self, lines: &[Value]) -> explain::Explanation {
+        let keys = |topic: &str| -> std::collections::BTreeSet<String> {
+            self.cluster
+                .log
+                .records(topic)
+                .into_iter()
+                .filter_map(|r| r.key.map(|k| String::from_utf8_lossy(&k).into_owned()))
+                .collect()
+        };
+        let states = |service, topic: &str| -> Vec<Value> {
+            keys(topic)
+                .iter()
+                .filter_map(|k| self.cluster.lookup(service, k))
+                .collect()
+        };
+        explain::Explanation::from_parts(
+            &states(cluster::Service::OrderTracker, &self.topics.orders),
+            &states(cluster::Service::Dispatcher, &self.topics.outbox),
+            lines,
+        )
+    }
+
+    fn collect(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let outputs = [
+            &self.topics.notifications,
+            &self.topics.delay_apologies,
+            &self.topics.review_requests,
+            &self.topics.dead_letter,
+        ];
+        for (rank, topic) in outputs.into_iter().enumerate() {
+            for record in self.cluster.log.records(topic) {
+                let tp = record.topic_partition();
+                let seen = self.printed.entry(tp).or_insert(0);
+                if record.offset < *seen {
+                    continue;
+                }
+                *seen = record.offset + 1;
+                let value = record
+                    .value
+                    .as_deref()
+                    .map(|v| render::value(&self.topics, topic, v))
+                    .unwrap_or(Value::Null);
+                let key = record.key.map(|k| String::from_utf8_lossy(&k).into_owned());
+                out.push((
+                    (record.timestamp, rank, record.partition, record.offset),
+                    json!({ "topic": topic, "key": key, "value": value }),
+                ));
+            }
+        }
+        out.sort_by_key(|a| a.0);
+        out.into_iter().map(|(_, v)| v).collect()
+    }
 }
 
-fn cmd_json(cmd: &wismo_core::model::NotificationCommand) -> Value {
-    Codec::default()
-        .encode_json(subjects::NOTIFICATION_COMMAND, cmd)
-        .unwrap_or_else(|e| json!({ "error": e.to_string() }))
+/// Like [`replay_file`], with what `--explain` prints.
+pub fn explain_file(
+    text: &str,
+    matcher: MatcherConfig,
+    tracker: TrackerConfig,
+    topics: Topics,
+    horizon: chrono::Duration,
+) -> anyhow::Result<(Vec<Value>, explain::Explanation)> {
+    let lines = event_file::parse(text)?;
+    let start = lines.first().map(|(_, l)| l.timestamp).unwrap_or_default();
+    let end = lines
+        .iter()
+        .map(|(_, l)| l.timestamp)
+        .max()
+        .unwrap_or(start);
+    let mut replay = Replay::new(matcher, tracker, topics, start)?;
+    for (_, line) in &lines {
+        replay.feed(line);
+    }
+    let out = replay.finish(end + horizon)?;
+    let explanation = replay.explain(&out);
+    Ok((out, explanation))
 }
 
-/// Reads, replays and returns every output line for a whole event file.
+/// Reads, replays and returns every output line for a whole event file, running
+/// the clock `horizon` past its last event.
 pub fn replay_file(
     text: &str,
     matcher: MatcherConfig,
@@ -209,9 +240,9 @@ pub fn replay_file(
         .map(|(_, l)| l.timestamp)
         .max()
         .unwrap_or(start);
-    let mut replay = Replay::new(matcher, tracker, topics, start);
-    for (n, line) in &lines {
-        replay.feed(*n, line);
+    let mut replay = Replay::new(matcher, tracker, topics, start)?;
+    for (_, line) in &lines {
+        replay.feed(line);
     }
-    Ok(replay.finish(end + horizon))
+    replay.finish(end + horizon)
 }

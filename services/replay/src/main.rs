@@ -21,6 +21,10 @@ struct Args {
     /// A policy file to dry-run (overrides WISMO_POLICY_FILE).
     #[arg(long)]
     policy: Option<String>,
+    /// After the commands, print per order the status timeline and every decision
+    /// held back with its reason, then counters (lines starting with `# `).
+    #[arg(long)]
+    explain: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,16 +42,26 @@ fn main() -> anyhow::Result<()> {
     } else {
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?
     };
-    let lines = replay::replay_file(
-        &text,
+    let (matcher, tracker, topics) = (
         matcher_config(&env)?,
         tracker_config(&env)?,
         Topics::from_env(&env),
-        horizon,
-    )?;
+    );
+    let (lines, explanation) = if args.explain {
+        let (lines, e) = replay::explain_file(&text, matcher, tracker, topics, horizon)?;
+        (lines, Some(e))
+    } else {
+        (
+            replay::replay_file(&text, matcher, tracker, topics, horizon)?,
+            None,
+        )
+    };
     let mut out = std::io::stdout().lock();
     for line in lines {
         writeln!(out, "{line}")?;
+    }
+    if let Some(e) = explanation {
+        write!(out, "{}", e.render())?;
     }
     Ok(())
 }

@@ -1,44 +1,80 @@
-//! Settings the shell itself needs; each service adds its own on top.
+//! Settings of the Kafka side and of the engine, from `WISMO_*` keys; each service
+//! adds its own on top.
 
+use crate::access::LookupAccess;
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 use wismo_config::{ConfigError, Env};
+use wismo_engine::{DeliveryMode, EngineConfig};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryMode {
-    /// Produce, await acks, then commit offsets. Tested; the default.
-    AtLeastOnce,
-    /// Kafka transactions around outputs, changelog and offsets. Needs a broker with
-    /// transaction support.
-    Transactional,
-}
-
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeConfig {
     /// The service's name: its consumer group and the prefix of the topics it owns.
     pub service: String,
     pub bootstrap_servers: String,
     pub group_id: String,
+    /// Names this instance across restarts: its transactional id, so a restarted
+    /// instance fences its own previous incarnation at once.
+    pub instance_id: String,
     pub http_addr: SocketAddr,
-    pub dead_letter_topic: String,
-    pub changelog_topic: String,
-    pub delivery: DeliveryMode,
-    /// Most records decided per batch (one produce/commit round per batch).
-    pub batch_max: usize,
-    /// How long to wait for more records before a batch is closed.
-    pub batch_linger: Duration,
-    /// Longest sleep between timer checks when no record arrives.
-    pub timer_tick: Duration,
-    /// Once caught up, stream time trails the wall clock by this much, so a record
-    /// still in flight between services is decided before a timer due after it.
-    pub stream_grace: Duration,
+    pub engine: EngineConfig,
     /// Extra librdkafka properties, from `WISMO_KAFKA_<PROPERTY>` (dots as `_`).
     pub kafka_overrides: Vec<(String, String)>,
+    /// Who may use the state lookup (`WISMO_LOOKUP`).
+    pub lookup: LookupAccess,
+}
+
+/// librdkafka properties whose values are credentials.
+pub(crate) fn is_secret_property(key: &str) -> bool {
+    [
+        "password",
+        "secret",
+        "jaas",
+        "username",
+        ".pem",
+        "oauthbearer.config",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
+}
+
+/// Written by hand so that no credential reaches a log through `{:?}`.
+impl fmt::Debug for RuntimeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kafka: Vec<(&str, &str)> = self
+            .kafka_overrides
+            .iter()
+            .map(|(k, v)| {
+                let v = if is_secret_property(k) {
+                    "[redacted]"
+                } else {
+                    v
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("RuntimeConfig")
+            .field("service", &self.service)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("group_id", &self.group_id)
+            .field("instance_id", &self.instance_id)
+            .field("http_addr", &self.http_addr)
+            .field("engine", &self.engine)
+            .field("kafka_overrides", &kafka)
+            .field("lookup", &self.lookup)
+            .finish()
+    }
+}
+
+fn duration(env: &Env, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+    let d = env.duration(key, chrono::Duration::from_std(default).unwrap_or_default())?;
+    d.to_std()
+        .map_err(|_| ConfigError::invalid(key, "must not be negative"))
 }
 
 impl RuntimeConfig {
-    /// `changelog_topic` is the compacted topic this service owns for its state.
-    pub fn from_env(service: &str, changelog_topic: &str, env: &Env) -> Result<Self, ConfigError> {
+    pub fn from_env(service: &str, env: &Env) -> Result<Self, ConfigError> {
         let delivery = match env.string("WISMO_DELIVERY_MODE", "at-least-once").as_str() {
             "at-least-once" => DeliveryMode::AtLeastOnce,
             "transactional" => DeliveryMode::Transactional,
@@ -49,11 +85,40 @@ impl RuntimeConfig {
                 ))
             }
         };
+        let defaults = EngineConfig::default();
+        let commit_interval = duration(env, "WISMO_COMMIT_INTERVAL", defaults.commit_interval)?;
+        if commit_interval.is_zero() || commit_interval > Duration::from_secs(60) {
+            return Err(ConfigError::invalid(
+                "WISMO_COMMIT_INTERVAL",
+                "must be between 1ms and 60s",
+            ));
+        }
+        let upstream_timeout = duration(env, "WISMO_UPSTREAM_TIMEOUT", Duration::from_secs(60))?;
+        let engine = EngineConfig {
+            delivery,
+            commit_interval,
+            max_task_idle: duration(env, "WISMO_MAX_TASK_IDLE", defaults.max_task_idle)?,
+            upstream_timeout: (!upstream_timeout.is_zero()).then_some(upstream_timeout),
+            watermark_heartbeat: defaults.watermark_heartbeat,
+            max_buffered_records: env.positive(
+                "WISMO_MAX_BUFFERED_RECORDS",
+                defaults.max_buffered_records as u64,
+                10_000_000,
+            )? as usize,
+            task_budget: defaults.task_budget,
+            max_future_timestamp: duration(
+                env,
+                "WISMO_MAX_FUTURE_TIMESTAMP",
+                defaults.max_future_timestamp,
+            )?,
+            panic_on_key: env.optional("WISMO_FAILPOINT_PANIC_KEY"),
+        };
         let overrides = env
             .prefixed("WISMO_KAFKA_")
             .into_iter()
             .map(|(p, v)| (p.to_ascii_lowercase().replace('_', "."), v))
             .collect();
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         Ok(RuntimeConfig {
             service: service.to_string(),
             bootstrap_servers: env.required("WISMO_BOOTSTRAP_SERVERS")?,
@@ -61,19 +126,66 @@ impl RuntimeConfig {
                 "WISMO_GROUP_ID",
                 &format!("{}wismo-{service}", wismo_config::group_prefix(env)),
             ),
+            instance_id: env.string("WISMO_INSTANCE_ID", &host),
             http_addr: env.parse("WISMO_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,
-            dead_letter_topic: wismo_config::Topics::from_env(env).dead_letter,
-            changelog_topic: changelog_topic.to_string(),
-            delivery,
-            batch_max: env.positive("WISMO_BATCH_MAX", 500, 100_000)? as usize,
-            batch_linger: Duration::from_millis(env.positive(
-                "WISMO_BATCH_LINGER_MS",
-                5,
-                10_000,
-            )?),
-            timer_tick: Duration::from_millis(env.positive("WISMO_TIMER_TICK_MS", 100, 60_000)?),
-            stream_grace: Duration::from_millis(env.parse("WISMO_STREAM_GRACE_MS", 250)?),
+            engine,
             kafka_overrides: overrides,
+            lookup: LookupAccess::from_env(env)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_a_bad_value_naming_its_key() {
+        let env = Env::from_pairs([("WISMO_BOOTSTRAP_SERVERS", "k:9092")]);
+        let c = RuntimeConfig::from_env("order-tracker", &env).unwrap();
+        assert_eq!(c.group_id, "wismo-order-tracker");
+        assert_eq!(c.engine.commit_interval, Duration::from_millis(100));
+        assert_eq!(c.engine.delivery, DeliveryMode::AtLeastOnce);
+        let env = Env::from_pairs([
+            ("WISMO_BOOTSTRAP_SERVERS", "k:9092"),
+            ("WISMO_COMMIT_INTERVAL", "0s"),
+        ]);
+        let e = RuntimeConfig::from_env("x", &env).unwrap_err().to_string();
+        assert!(e.contains("WISMO_COMMIT_INTERVAL"), "{e}");
+        let env = Env::from_pairs([
+            ("WISMO_BOOTSTRAP_SERVERS", "k:9092"),
+            ("WISMO_TOPIC_PREFIX", "staging."),
+            ("WISMO_DELIVERY_MODE", "transactional"),
+            ("WISMO_KAFKA_SECURITY_PROTOCOL", "ssl"),
+        ]);
+        let c = RuntimeConfig::from_env("dispatcher", &env).unwrap();
+        assert_eq!(c.group_id, "staging.wismo-dispatcher");
+        assert_eq!(c.engine.delivery, DeliveryMode::Transactional);
+        assert_eq!(
+            c.kafka_overrides,
+            vec![("security.protocol".to_string(), "ssl".to_string())]
+        );
+    }
+
+    #[test]
+    fn debug_output_holds_no_credential() {
+        let env = Env::from_pairs([
+            ("WISMO_BOOTSTRAP_SERVERS", "k:9093"),
+            ("WISMO_KAFKA_SASL_USERNAME", "wismo-user"),
+            ("WISMO_KAFKA_SASL_PASSWORD", "hunter2-very-secret"),
+            ("WISMO_KAFKA_SSL_KEY_PASSWORD", "key-secret"),
+            ("WISMO_KAFKA_SECURITY_PROTOCOL", "sasl_ssl"),
+            ("WISMO_LOOKUP", "token"),
+            ("WISMO_LOOKUP_TOKEN", "lookup-token-0123456789"),
+        ]);
+        let c = RuntimeConfig::from_env("order-tracker", &env).unwrap();
+        let shown = format!("{c:?}");
+        for secret in ["wismo-user", "hunter2", "key-secret", "lookup-token"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("sasl_ssl") && shown.contains("token"),
+            "{shown}"
+        );
     }
 }

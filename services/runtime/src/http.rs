@@ -4,16 +4,15 @@ use axum::{extract::State, http::StatusCode, routing::get, Router};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 use crate::lookup;
 
-/// What the probes report. Live: the processing loop has beaten recently.
-/// Ready: started and not restoring state.
+/// What the probes report. Live: the processing loop has beaten recently (never
+/// Kafka's reachability: a broker outage is waited out, not restarted).
+/// Ready: in the group, with every owned partition's state restored.
 #[derive(Debug, Default)]
 pub(crate) struct Health {
-    pub started: AtomicBool,
-    pub restoring: AtomicBool,
+    pub ready: AtomicBool,
     pub last_beat_ms: AtomicI64,
 }
 
@@ -25,31 +24,32 @@ impl Health {
 
     fn live(&self) -> bool {
         let age = chrono::Utc::now().timestamp_millis() - self.last_beat_ms.load(Ordering::Relaxed);
-        // A restore of a large partition may hold the loop; allow it a minute.
-        age < 60_000 || self.restoring.load(Ordering::Relaxed)
+        // A flush waits out a broker outage up to the delivery timeout.
+        age < 400_000
     }
 
     fn ready(&self) -> bool {
-        self.started.load(Ordering::Relaxed) && !self.restoring.load(Ordering::Relaxed)
+        self.ready.load(Ordering::Relaxed)
     }
 }
 
-/// Serves the probes and metrics, and `GET /<route>/{key}` when `lookup` is given.
+/// Serves the probes and metrics, and `GET /<route>/{key}` when `lookup` is given
+/// (behind its access check; the probes and metrics stay open).
 pub(crate) async fn serve(
     addr: SocketAddr,
     health: Arc<Health>,
-    lookup: Option<(&'static str, mpsc::Sender<lookup::Query>)>,
+    lookup: Option<(&'static str, lookup::Lookup)>,
 ) -> anyhow::Result<()> {
     let mut app = Router::new()
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(health);
-    if let Some((route, queries)) = lookup {
+    if let Some((route, lookup)) = lookup {
         app = app.merge(
             Router::new()
                 .route(&format!("/{route}/{{key}}"), get(lookup::handle))
-                .with_state(queries),
+                .with_state(lookup),
         );
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -6,16 +6,25 @@
 //! An instance answers for the partitions it owns. With several replicas, a key
 //! another replica holds is "not held here"; ask the others (for example through a
 //! headless Kubernetes service).
+//!
+//! The answer leaves out the free-text fields a publisher may fill with personal
+//! data (a scan's `description` and `location`, kept in state for scans held
+//! until their shipment is known): a lookup shows ids, codes, statuses and times.
 
+use crate::access::LookupAccess;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// How long an HTTP lookup waits for the loop (a batch, or a restore, in progress).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// State fields never shown by a lookup, wherever they occur.
+const FREE_TEXT: &[&str] = &["description", "location"];
 
 pub(crate) struct Query {
     pub key: String,
@@ -30,14 +39,52 @@ pub(crate) enum Answer {
     },
 }
 
-pub(crate) fn channel() -> (mpsc::Sender<Query>, mpsc::Receiver<Query>) {
-    mpsc::channel(64)
+pub(crate) fn channel() -> (SyncSender<Query>, Receiver<Query>) {
+    sync_channel(64)
+}
+
+/// What the lookup route needs: the way to the loop, and who may ask.
+#[derive(Clone)]
+pub(crate) struct Lookup {
+    pub queries: SyncSender<Query>,
+    pub access: LookupAccess,
+}
+
+/// Removes the free-text fields from a state's JSON.
+pub(crate) fn scrub(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for field in FREE_TEXT {
+                map.remove(*field);
+            }
+            map.values_mut().for_each(scrub);
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        _ => {}
+    }
 }
 
 pub(crate) async fn handle(
-    State(queries): State<mpsc::Sender<Query>>,
+    State(lookup): State<Lookup>,
+    headers: HeaderMap,
     Path(key): Path<String>,
-) -> (StatusCode, Json<Value>) {
+) -> (StatusCode, HeaderMap, Json<Value>) {
+    let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    if !lookup.access.allows(auth) {
+        let mut challenge = HeaderMap::new();
+        challenge.insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("static header"),
+        );
+        let error =
+            json!({ "error": "a bearer token is required (Authorization: Bearer <token>)" });
+        return (StatusCode::UNAUTHORIZED, challenge, Json(error));
+    }
+    let (status, body) = answer(&lookup.queries, key).await;
+    (status, HeaderMap::new(), body)
+}
+
+async fn answer(queries: &SyncSender<Query>, key: String) -> (StatusCode, Json<Value>) {
     let (reply, answer) = oneshot::channel();
     let unavailable = |why: &str| {
         (
@@ -46,17 +93,19 @@ pub(crate) async fn handle(
         )
     };
     if queries
-        .send(Query {
+        .try_send(Query {
             key: key.clone(),
             reply,
         })
-        .await
         .is_err()
     {
-        return unavailable("the processing loop has stopped");
+        return unavailable("the processing loop is busy or has stopped; try again");
     }
     match tokio::time::timeout(ANSWER_TIMEOUT, answer).await {
-        Ok(Ok(Answer::Found(state))) => (StatusCode::OK, Json(state)),
+        Ok(Ok(Answer::Found(mut state))) => {
+            scrub(&mut state);
+            (StatusCode::OK, Json(state))
+        }
         Ok(Ok(Answer::NotHeld { partitions })) => (
             StatusCode::NOT_FOUND,
             Json(json!({

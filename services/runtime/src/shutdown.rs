@@ -1,15 +1,14 @@
-//! SIGTERM / SIGINT → a watch flag the processing loop checks between batches.
+//! SIGTERM / SIGINT → a flag the processing loop checks every round.
 
-use tokio::sync::watch;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-pub(crate) fn on_signal() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
+pub(crate) fn on_signal(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown requested; finishing the current batch");
-        let _ = tx.send(true);
+        tracing::info!("shutdown requested; committing and leaving the group");
+        stop.store(true, Ordering::Relaxed);
     });
-    rx
 }
 
 #[cfg(unix)]

@@ -1,21 +1,17 @@
-//! scan-matcher: `carrier-scans` (keyed by tracking number) + the shipments of
-//! `orders` (re-keyed by tracking number through its own topic) → scans keyed by
-//! order id for the order-tracker.
+//! The scan-matcher service; see the library for what it does.
 
-mod processor;
-
-use processor::ScanMatcher;
+use scan_matcher::{ScanMatcher, SERVICE};
 use std::sync::Arc;
 use wismo_config::{matcher_config, Env, Topics};
 use wismo_core::clock::SystemClock;
 use wismo_runtime::RuntimeConfig;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     wismo_runtime::telemetry::init();
     let env = Env::from_process()?;
     let topics = Topics::from_env(&env);
-    let runtime = RuntimeConfig::from_env("scan-matcher", &topics.matcher_changelog, &env)?;
-    let processor = ScanMatcher::new(matcher_config(&env)?, topics, runtime.clone());
-    wismo_runtime::run(processor, runtime, Arc::new(SystemClock)).await
+    let runtime = RuntimeConfig::from_env(SERVICE, &env)?;
+    let processor = ScanMatcher::new(matcher_config(&env)?, topics);
+    env.reject_unknown()?;
+    wismo_runtime::run(processor, runtime, Arc::new(SystemClock))
 }

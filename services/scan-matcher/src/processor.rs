@@ -4,22 +4,25 @@ use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
 use wismo_core::matcher::{self, MatcherConfig, MatcherInput, MatcherOutput, TrackingState};
 use wismo_core::model::{CarrierScan, OrderEvent, ShipmentRegistered, Timestamp};
-use wismo_runtime::{
-    dead_letter, Decoded, InputRecord, OutRecord, Processor, Rejection, RuntimeConfig, Step,
+use wismo_engine::{
+    DeadLetters, Decoded, ForwardOnly, Input, InputRecord, OutRecord, Processor, Rejection, Step,
+    Topology,
 };
+
+pub const SERVICE: &str = "scan-matcher";
 
 pub struct ScanMatcher {
     config: MatcherConfig,
     topics: Topics,
-    runtime: RuntimeConfig,
+    dead_letters: DeadLetters,
 }
 
 impl ScanMatcher {
-    pub fn new(config: MatcherConfig, topics: Topics, runtime: RuntimeConfig) -> Self {
+    pub fn new(config: MatcherConfig, topics: Topics) -> Self {
         ScanMatcher {
+            dead_letters: DeadLetters::new(SERVICE, &topics.dead_letter),
             config,
             topics,
-            runtime,
         }
     }
 
@@ -41,13 +44,10 @@ impl ScanMatcher {
                     scan,
                     origin,
                     reason,
-                } => Some(dead_letter::for_unmatched_scan(
-                    &self.runtime,
-                    &origin,
-                    &scan,
-                    &reason,
-                    now,
-                )),
+                } => Some(
+                    self.dead_letters
+                        .for_unmatched_scan(&origin, &scan, &reason, now),
+                ),
             })
             .collect()
     }
@@ -57,15 +57,23 @@ impl Processor for ScanMatcher {
     type State = TrackingState;
     type Input = MatcherInput;
 
-    /// `orders` is consumed for its shipment-created events only, re-keyed onto the
-    /// matcher's own registrations topic; so routing never waits on another service,
-    /// and `orders` may have its own partition count.
-    fn input_topics(&self) -> Vec<String> {
-        vec![
-            self.topics.carrier_scans.clone(),
-            self.topics.shipment_registrations.clone(),
-            self.topics.orders.clone(),
-        ]
+    /// Scans and registrations, co-partitioned by tracking number, in one keyed
+    /// task; `orders` forward-only: its shipment-created events re-keyed onto the
+    /// registrations topic, so routing never waits on another service and `orders`
+    /// may have its own partition count. Registrations go first at equal times.
+    fn topology(&self) -> Topology {
+        Topology {
+            keyed: vec![
+                Input::internal(&self.topics.shipment_registrations),
+                Input::external(&self.topics.carrier_scans),
+            ],
+            keyed_writes: vec![self.topics.routed_scans.clone()],
+            forward_only: vec![ForwardOnly {
+                input: Input::external(&self.topics.orders),
+                writes: vec![self.topics.shipment_registrations.clone()],
+            }],
+            changelog: Some(self.topics.matcher_changelog.clone()),
+        }
     }
 
     /// `GET /tracking/{tracking_number}`: which order a number belongs to, and the
@@ -74,15 +82,12 @@ impl Processor for ScanMatcher {
         Some("tracking")
     }
 
-    /// Scans wait for registrations; on a backlog they are read far ahead of them, so
-    /// only registrations (and the wall clock once caught up) move the matcher's time
-    /// and expire holds. A held scan keeps its own time for its release.
-    fn advances_stream_time(&self, topic: &str) -> bool {
-        topic != self.topics.carrier_scans
+    fn service(&self) -> &str {
+        SERVICE
     }
 
-    fn forward_only_topics(&self) -> Vec<String> {
-        vec![self.topics.orders.clone()]
+    fn dead_letter_topic(&self) -> &str {
+        &self.topics.dead_letter
     }
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<MatcherInput>, Rejection> {

@@ -1,5 +1,7 @@
 //! `wismoctl`: create wismo's topics, publish an event file, read topics as JSON.
+//! It reads the services' `WISMO_KAFKA_*` settings, so it works on a secured cluster.
 
+mod kafka;
 mod publish;
 mod read;
 mod topics;
@@ -8,7 +10,12 @@ use clap::{Parser, Subcommand};
 use wismo_config::{Env, Topics};
 
 #[derive(Parser)]
-#[command(name = "wismoctl", about = "Operate a wismo pipeline's topics")]
+#[command(
+    name = "wismoctl",
+    about = "Operate a wismo pipeline's topics",
+    after_help = "Kafka client settings come from WISMO_KAFKA_<PROPERTY> variables, as for the \
+                  services (WISMO_KAFKA_SECURITY_PROTOCOL=sasl_ssl, WISMO_KAFKA_SASL_USERNAME, ...)."
+)]
 struct Cli {
     /// Kafka bootstrap servers.
     #[arg(
@@ -44,7 +51,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let topics = Topics::from_env(&Env::from_process()?);
+    let env = Env::from_process()?;
+    let topics = Topics::from_env(&env);
+    let kafka = kafka::Kafka::from_env(&cli.bootstrap, &env);
     match cli.command {
         Command::CreateTopics {
             partitions,
@@ -55,9 +64,9 @@ async fn main() -> anyhow::Result<()> {
                 by_order: partitions,
                 by_tracking_number: scan_partitions.unwrap_or(partitions),
             };
-            topics::create_all(&cli.bootstrap, &topics, counts, replication).await
+            topics::create_all(&kafka, &topics, counts, replication).await
         }
-        Command::Publish(args) => publish::run(&cli.bootstrap, &topics, args).await,
-        Command::Read(args) => read::run(&cli.bootstrap, &topics, args).await,
+        Command::Publish(args) => publish::run(&kafka, &topics, args).await,
+        Command::Read(args) => read::run(&kafka, &topics, args).await,
     }
 }

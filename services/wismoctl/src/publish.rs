@@ -1,15 +1,14 @@
 //! Publishing an event file as a 3PL and a shop would: Avro with Confluent framing,
 //! keyed by tracking number / order id, Java-compatible partitioning.
 
+use crate::kafka::{Client, Kafka};
 use anyhow::Context;
 use chrono::Duration;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
-use replay::event_file::{self, LineValue};
+use replay::event_file;
 use std::collections::BTreeMap;
-use wismo_codec::{subjects, Codec};
 use wismo_config::Topics;
-use wismo_core::model::{CarrierScan, OrderEvent, Timestamp};
+use wismo_core::model::Timestamp;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,7 +23,7 @@ pub struct Args {
     shift_to_now: bool,
 }
 
-pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result<()> {
+pub async fn run(kafka: &Kafka, topics: &Topics, args: Args) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?;
     let lines = event_file::parse(&text)?;
@@ -38,13 +37,13 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
     } else {
         Duration::zero()
     };
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("partitioner", "murmur2_random")
-        .set("acks", "all")
-        .create()
-        .context("creating producer")?;
-    let codec = Codec::default();
+    let producer: FutureProducer = Kafka::create(
+        kafka
+            .config(Client::Producer)
+            .set("partitioner", "murmur2_random")
+            .set("acks", "all"),
+    )
+    .context("creating producer")?;
 
     let mut waves: BTreeMap<Timestamp, Vec<_>> = BTreeMap::new();
     for (_, line) in lines {
@@ -55,22 +54,15 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
         for line in &wave {
             // Event files name topics by their default names.
             let topic = topics.resolve(&line.topic);
-            let payload = match &line.value {
-                LineValue::Raw(raw) => raw.clone().into_bytes(),
-                LineValue::Record(value) if topic == topics.orders => {
-                    let mut event: OrderEvent = codec.decode_json(subjects::ORDER_EVENT, value)?;
-                    shift_order(&mut event, shift);
-                    codec.encode(subjects::ORDER_EVENT, &event)?
-                }
-                LineValue::Record(value) if topic == topics.carrier_scans => {
-                    let mut scan: CarrierScan = codec.decode_json(subjects::CARRIER_SCAN, value)?;
-                    shift_scan(&mut scan, shift);
-                    codec.encode(subjects::CARRIER_SCAN, &scan)?
-                }
-                LineValue::Record(_) => anyhow::bail!("topic {topic} is not an input topic"),
-            };
+            let payload = line.payload(topics, shift)?;
             let key = line.key.clone().unwrap_or_default();
-            let record = FutureRecord::to(topic).key(&key).payload(&payload);
+            // The broker timestamp is the line's: `replay` over the same file
+            // decides the same commands.
+            let at = (line.timestamp + shift).timestamp_millis();
+            let record = FutureRecord::to(topic)
+                .key(&key)
+                .payload(&payload)
+                .timestamp(at);
             producer
                 .send(record, std::time::Duration::from_secs(30))
                 .await
@@ -87,20 +79,6 @@ pub async fn run(bootstrap: &str, topics: &Topics, args: Args) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-fn shift_order(event: &mut OrderEvent, by: Duration) {
-    event.occurred_at += by;
-    if let Some(p) = event.placed.as_mut() {
-        p.promised_delivery_date = p
-            .promised_delivery_date
-            .map(|d| d + Duration::days(by.num_days()));
-    }
-}
-
-fn shift_scan(scan: &mut CarrierScan, by: Duration) {
-    scan.occurred_at += by;
-    scan.carrier_edd = scan.carrier_edd.map(|d| d + Duration::days(by.num_days()));
 }
 
 /// A `5s`-style duration argument.

@@ -3,11 +3,11 @@
 //! count (co-partitioned); scans and orders may differ, since the scan-matcher only
 //! forwards `orders`.
 
+use crate::kafka::{Client, Kafka};
 use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::ClientConfig;
 use wismo_config::Topics;
 
 /// Partition counts of the two key spaces.
@@ -20,15 +20,13 @@ pub struct Partitions {
 }
 
 pub async fn create_all(
-    bootstrap: &str,
+    kafka: &Kafka,
     topics: &Topics,
     partitions: Partitions,
     replication: i32,
 ) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .context("creating admin client")?;
+    let admin: AdminClient<DefaultClientContext> =
+        Kafka::create(&kafka.config(Client::Admin)).context("creating admin client")?;
     let (o, t) = (partitions.by_order, partitions.by_tracking_number);
     let plain = [
         (&topics.orders, o),
@@ -44,6 +42,7 @@ pub async fn create_all(
     let compacted = [
         (&topics.matcher_changelog, t),
         (&topics.tracker_changelog, o),
+        (&topics.dispatcher_changelog, o),
     ];
     let mut new = Vec::new();
     for (name, n) in plain {
@@ -66,5 +65,30 @@ pub async fn create_all(
             Err((name, code)) => anyhow::bail!("creating topic {name}: {code}"),
         }
     }
-    Ok(())
+    // Done once the broker's metadata shows them all, so a service started right
+    // after finds its topics.
+    let names: Vec<&str> = new.iter().map(|t| t.name).collect();
+    let started = std::time::Instant::now();
+    loop {
+        let md = admin
+            .inner()
+            .fetch_metadata(None, std::time::Duration::from_secs(10))
+            .context("reading metadata")?;
+        let missing: Vec<&&str> = names
+            .iter()
+            .filter(|n| {
+                !md.topics()
+                    .iter()
+                    .any(|t| t.name() == **n && !t.partitions().is_empty())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "topics {missing:?} not in the broker's metadata after a minute"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -188,6 +188,8 @@ pub fn command() -> NotificationCommand {
                 "https://track.example/1Z999AA10123456784".to_string(),
             ),
         ]),
+        recipient_timezone: Some("America/New_York".into()),
+        recipient_country: Some("US".into()),
     }
 }
 
@@ -198,6 +200,8 @@ pub fn command_minimal() -> NotificationCommand {
         milestone: Milestone::OrderConfirmed,
         channel: ChannelKind::Email,
         variables: BTreeMap::new(),
+        recipient_timezone: None,
+        recipient_country: None,
         ..command()
     }
 }
@@ -263,6 +267,8 @@ pub fn delay_apology() -> DelayApologyCommand {
         send_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
         decided_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 1).unwrap(),
         detectable_at: Utc.with_ymd_and_hms(2026, 3, 7, 6, 0, 0).unwrap(),
+        recipient_timezone: Some("America/Chicago".into()),
+        recipient_country: Some("US".into()),
     }
 }
 
@@ -280,5 +286,7 @@ pub fn review_request() -> ReviewRequestCommand {
         locale: "en-US".into(),
         send_at: Utc.with_ymd_and_hms(2026, 3, 12, 13, 0, 0).unwrap(),
         decided_at: Utc.with_ymd_and_hms(2026, 3, 12, 13, 0, 0).unwrap(),
+        recipient_timezone: None,
+        recipient_country: None,
     }
 }

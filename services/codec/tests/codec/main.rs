@@ -4,6 +4,7 @@ mod avro_behaviour;
 mod evolution;
 mod fixtures;
 mod framing;
+mod fuzz_seeds;
 mod json;
 mod no_panic;
 mod roundtrip;

@@ -19,6 +19,7 @@ pub const COMMAND_KINDS: &[&str] = &[
     "exception",
     "delivered",
     "returned_to_sender",
+    "returning_to_sender",
     "back_on_track",
     "delay_apology.late",
     "delay_apology.predicted_late",

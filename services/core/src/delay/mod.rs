@@ -1,3 +1,3 @@
 //! Late and stuck deliveries.
 mod policy;
-pub use policy::{DelayPolicy, Lane, Severity, ThresholdRule, Thresholds};
+pub use policy::{ApologyMode, DelayPolicy, Lane, Severity, ThresholdRule, Thresholds};

@@ -1,7 +1,7 @@
 //! The knobs of delay detection: thresholds per carrier, service level and lane,
 //! carrier calendars, escalation, severity bands and compensation by severity.
 
-use crate::calendar::BusinessCalendar;
+use crate::calendar::{BusinessCalendar, HolidayTables, LaneCalendar};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -56,11 +56,32 @@ pub struct Thresholds {
     pub presumed_lost: Duration,
 }
 
+/// How many apologies an order's troubles may cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApologyMode {
+    /// One apology per delay episode of the order; a further one only when things
+    /// materially worsen, at least `apology_gap` after the last.
+    PerEpisode,
+    /// The earlier rule: one apology per incident family, each with its own escalation.
+    PerIncident,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelayPolicy {
     /// Calendars by carrier code; carriers not listed use `default_calendar`.
     pub calendars: BTreeMap<String, BusinessCalendar>,
     pub default_calendar: BusinessCalendar,
+    /// Public holidays by country (the built-in tables, or an operator's).
+    pub holidays: HolidayTables,
+    /// The countries whose public holidays a carrier observes, by carrier code
+    /// (`default`: carriers not listed).
+    pub holiday_countries: BTreeMap<String, Vec<String>>,
+    /// Also close the public holidays of a parcel's origin and destination countries.
+    pub lane_holidays: bool,
+    pub apologies: ApologyMode,
+    /// The least time between two apologies to one order (per-episode mode).
+    pub apology_gap: Duration,
     pub rules: Vec<ThresholdRule>,
     /// A stage-2 apology when an incident is still open this much business time later.
     pub escalate_after: Duration,
@@ -79,6 +100,11 @@ impl Default for DelayPolicy {
         DelayPolicy {
             calendars: BTreeMap::new(),
             default_calendar: BusinessCalendar::default(),
+            holidays: HolidayTables::builtin(),
+            holiday_countries: default_holiday_countries(),
+            lane_holidays: true,
+            apologies: ApologyMode::PerEpisode,
+            apology_gap: Duration::hours(24),
             rules: vec![
                 ThresholdRule {
                     lane: Some(Lane::Domestic),
@@ -109,11 +135,67 @@ impl Default for DelayPolicy {
     }
 }
 
+/// National carriers observe their home country's public holidays (the US federal
+/// holidays for UPS, FedEx and USPS); aggregators and unknown carriers only the lane's.
+fn default_holiday_countries() -> BTreeMap<String, Vec<String>> {
+    [
+        ("ups", "US"),
+        ("fedex", "US"),
+        ("usps", "US"),
+        ("dhl", "DE"),
+        ("canadapost", "CA"),
+        ("royalmail", "GB"),
+        ("laposte", "FR"),
+        ("postnl", "NL"),
+    ]
+    .into_iter()
+    .map(|(c, cc)| (c.to_string(), vec![cc.to_string()]))
+    .collect()
+}
+
 impl DelayPolicy {
     pub fn calendar(&self, carrier: &str) -> &BusinessCalendar {
         self.calendars
             .get(&carrier.to_ascii_lowercase())
             .unwrap_or(&self.default_calendar)
+    }
+
+    /// The countries whose holidays `carrier` observes itself.
+    pub fn carrier_countries(&self, carrier: &str) -> &[String] {
+        self.holiday_countries
+            .get(&carrier.to_ascii_lowercase())
+            .or_else(|| self.holiday_countries.get("default"))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The calendar a parcel travels on: its carrier's, closed also on the public
+    /// holidays of the carrier's countries and of the lane's two ends.
+    pub fn lane_calendar(
+        &self,
+        carrier: &str,
+        origin: Option<&str>,
+        destination: Option<&str>,
+    ) -> LaneCalendar<'_> {
+        let mut lane = LaneCalendar::new(self.calendar(carrier));
+        for cc in self.carrier_countries(carrier) {
+            lane = lane.with(self.holidays.country(cc));
+        }
+        if self.lane_holidays {
+            for cc in [origin, destination].into_iter().flatten() {
+                lane = lane.with(self.holidays.country(cc));
+            }
+        }
+        lane
+    }
+
+    /// The calendar lateness against the promise is counted on: the default one,
+    /// closed also on the destination country's public holidays.
+    pub fn destination_calendar(&self, destination: Option<&str>) -> LaneCalendar<'_> {
+        let lane = LaneCalendar::new(&self.default_calendar);
+        match destination.filter(|_| self.lane_holidays) {
+            Some(cc) => lane.with(self.holidays.country(cc)),
+            None => lane,
+        }
     }
 
     /// Thresholds for a shipment, field by field from the most specific matching rule.

@@ -79,4 +79,10 @@ pub struct DelayApologyCommand {
     /// The instant the problem became detectable (a deadline, or the scan's arrival).
     #[serde(with = "serde_time::millis")]
     pub detectable_at: Timestamp,
+    /// The recipient's IANA timezone and the order's destination country: where
+    /// quiet hours are counted, for a send time moved after the decision.
+    #[serde(default)]
+    pub recipient_timezone: Option<String>,
+    #[serde(default)]
+    pub recipient_country: Option<String>,
 }

@@ -54,4 +54,10 @@ pub struct NotificationCommand {
     #[serde(with = "serde_time::millis")]
     pub decided_at: Timestamp,
     pub variables: BTreeMap<String, String>,
+    /// The recipient's IANA timezone and the order's destination country: where
+    /// quiet hours are counted, for a send time moved after the decision.
+    #[serde(default)]
+    pub recipient_timezone: Option<String>,
+    #[serde(default)]
+    pub recipient_country: Option<String>,
 }

@@ -32,4 +32,10 @@ pub struct ReviewRequestCommand {
     pub send_at: Timestamp,
     #[serde(with = "serde_time::millis")]
     pub decided_at: Timestamp,
+    /// The recipient's IANA timezone and the order's destination country: where
+    /// quiet hours are counted, for a send time moved after the decision.
+    #[serde(default)]
+    pub recipient_timezone: Option<String>,
+    #[serde(default)]
+    pub recipient_country: Option<String>,
 }

@@ -1,279 +1,25 @@
-//! Late and stuck deliveries: which problems an order has now, opening, escalating
-//! and closing incidents, and the apology each opening or escalation sends.
+//! Late and stuck deliveries: opening and closing incidents for the problems that
+//! hold, and the apologies they cause.
 //!
 //! Incidents are per order and per family (delay, stuck, presumed lost, each kind
-//! of carrier exception), so two late parcels of one order make one apology.
-//! Evaluation runs only from timers: at a rule's deadline, and a coalescing window
-//! after any change, so a burst of scans is judged as a whole.
+//! of carrier exception), so two late parcels of one order are one incident. What
+//! the customer hears depends on the policy's apology mode: one apology per delay
+//! episode of the order ([`super::episodes`], the default), or the earlier rule of
+//! one apology (and one escalation) per incident. Evaluation runs only from timers:
+//! at a rule's deadline, and a coalescing window after any change, so a burst of
+//! scans is judged as a whole.
 
+use super::apology::{self, Apology};
+use super::findings::{self, family, Finding};
 use super::milestones::{self, transactional_channel, Recipient};
-use super::state::{Incident, OrderState, Placed, Shipment};
-use super::{SuppressReason, TrackerConfig, TrackerOutput};
-use crate::calendar::{end_of_local_day, local_date};
-use crate::delay::{Lane, Severity};
-use crate::ids::command_id;
-use crate::model::{DelayApologyCommand, DelayReason, Timestamp};
-use crate::status::{Status, SubStatus};
-use chrono::Duration;
-use chrono_tz::Tz;
+use super::notes::HoldReason;
+use super::state::{Incident, OrderState, Placed};
+use super::{episodes, TrackerConfig, TrackerOutput};
+use crate::calendar::add_business_time;
+use crate::delay::ApologyMode;
+use crate::model::{DelayReason, Timestamp};
+use crate::status::Status;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A problem that holds at the moment of evaluation.
-#[derive(Debug, Clone)]
-struct Finding {
-    reason: DelayReason,
-    detectable_at: Timestamp,
-    tracking: BTreeSet<String>,
-    /// How late against the promise, when the finding is about the promise.
-    lateness: Option<Duration>,
-    silent_since: Option<Timestamp>,
-}
-
-pub(super) fn family(reason: DelayReason) -> &'static str {
-    match reason {
-        DelayReason::Late | DelayReason::PredictedLate => "delay",
-        DelayReason::NotPickedUp | DelayReason::StuckInTransit | DelayReason::NotDeliveredToday => {
-            "stuck"
-        }
-        DelayReason::PresumedLost => "presumed_lost",
-        DelayReason::Damaged => "damaged",
-        DelayReason::Lost => "lost",
-        DelayReason::Weather => "weather",
-        DelayReason::Customs => "customs",
-    }
-}
-
-fn lane(order: &OrderState, shipment: &Shipment) -> Lane {
-    let dest = order
-        .placed
-        .as_ref()
-        .and_then(|p| p.destination_country.as_deref());
-    match (shipment.origin_country.as_deref(), dest) {
-        (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => Lane::International,
-        _ => Lane::Domestic,
-    }
-}
-
-fn settled(s: &Shipment) -> bool {
-    s.delivered_at.is_some()
-        || matches!(
-            s.status(),
-            Status::Delivered
-                | Status::ReturnedToSender
-                | Status::ReturningToSender
-                | Status::Expired
-        )
-}
-
-/// When the parcel last showed a sign of life: its last scan, else its creation.
-fn anchor(s: &Shipment) -> Timestamp {
-    s.last_scan.as_ref().map_or(s.created_at, |l| l.occurred_at)
-}
-
-/// When a shipment would become stuck, and as what, given no new scan.
-fn stuck_deadline(
-    config: &TrackerConfig,
-    order: &OrderState,
-    s: &Shipment,
-    tz: Tz,
-) -> Option<(Timestamp, DelayReason)> {
-    if settled(s) {
-        return None;
-    }
-    let policy = &config.delay;
-    let t = policy.thresholds(&s.carrier, s.service_level.as_deref(), lane(order, s));
-    let calendar = policy.calendar(&s.carrier);
-    match s.status() {
-        Status::Pending | Status::InfoReceived => Some((
-            calendar.add_business_time(anchor(s), t.label_created, tz),
-            DelayReason::NotPickedUp,
-        )),
-        Status::InTransit => Some((
-            calendar.add_business_time(anchor(s), t.in_transit, tz),
-            DelayReason::StuckInTransit,
-        )),
-        Status::OutForDelivery => {
-            let day = local_date(s.current.as_ref().map_or(anchor(s), |c| c.occurred_at), tz);
-            Some((end_of_local_day(day, tz), DelayReason::NotDeliveredToday))
-        }
-        _ => None,
-    }
-}
-
-/// When a picked-up parcel with no scan since is presumed lost.
-fn lost_deadline(config: &TrackerConfig, order: &OrderState, s: &Shipment) -> Option<Timestamp> {
-    let picked_up = !matches!(
-        s.status(),
-        Status::Pending | Status::InfoReceived | Status::Unknown
-    );
-    if settled(s) || !picked_up {
-        return None;
-    }
-    let t = config
-        .delay
-        .thresholds(&s.carrier, s.service_level.as_deref(), lane(order, s));
-    Some(anchor(s) + t.presumed_lost)
-}
-
-pub(super) fn promise_end(placed: &Placed, tz: Tz) -> Option<Timestamp> {
-    placed
-        .promised_delivery_date
-        .map(|d| end_of_local_day(d, tz))
-}
-
-fn undelivered(order: &OrderState) -> BTreeSet<String> {
-    order
-        .shipments
-        .values()
-        .filter(|s| !settled(s))
-        .map(|s| s.tracking_number.clone())
-        .collect()
-}
-
-/// Every problem that holds at `now`, one per family.
-fn findings(
-    config: &TrackerConfig,
-    order: &OrderState,
-    placed: &Placed,
-    now: Timestamp,
-) -> BTreeMap<&'static str, Finding> {
-    let tz = placed.timezone();
-    let mut found: BTreeMap<&'static str, Finding> = BTreeMap::new();
-    let open_undelivered = undelivered(order);
-    let nothing_delivered_yet = order.shipments.is_empty();
-
-    // Delay against the promise.
-    if let (Some(end), Some(promised)) = (promise_end(placed, tz), placed.promised_delivery_date) {
-        if now >= end && (nothing_delivered_yet || !open_undelivered.is_empty()) {
-            let lateness = config
-                .delay
-                .default_calendar
-                .business_time_between(end, now, tz);
-            found.insert(
-                "delay",
-                Finding {
-                    reason: DelayReason::Late,
-                    detectable_at: end,
-                    tracking: open_undelivered.clone(),
-                    lateness: Some(lateness),
-                    silent_since: None,
-                },
-            );
-        } else if now < end {
-            let late_edds: Vec<&Shipment> = order
-                .shipments
-                .values()
-                .filter(|s| !settled(s) && s.latest_edd.as_ref().is_some_and(|e| e.date > promised))
-                .collect();
-            if let Some(latest) = late_edds
-                .iter()
-                .filter_map(|s| s.latest_edd.as_ref())
-                .map(|e| e.date)
-                .max()
-            {
-                found.insert(
-                    "delay",
-                    Finding {
-                        reason: DelayReason::PredictedLate,
-                        detectable_at: order.changed_at,
-                        tracking: late_edds
-                            .iter()
-                            .map(|s| s.tracking_number.clone())
-                            .collect(),
-                        lateness: Some(Duration::days((latest - promised).num_days())),
-                        silent_since: None,
-                    },
-                );
-            }
-        }
-    }
-
-    for s in order.shipments.values() {
-        if let Some((deadline, reason)) =
-            stuck_deadline(config, order, s, tz).filter(|(d, _)| now >= *d)
-        {
-            let f = found.entry("stuck").or_insert(Finding {
-                reason,
-                detectable_at: deadline,
-                tracking: BTreeSet::new(),
-                lateness: None,
-                silent_since: Some(anchor(s)),
-            });
-            if deadline < f.detectable_at {
-                f.reason = reason;
-                f.detectable_at = deadline;
-            }
-            f.silent_since = f.silent_since.min(Some(anchor(s)));
-            f.tracking.insert(s.tracking_number.clone());
-        }
-        if let Some(deadline) = lost_deadline(config, order, s).filter(|d| now >= *d) {
-            let f = found.entry("presumed_lost").or_insert(Finding {
-                reason: DelayReason::PresumedLost,
-                detectable_at: deadline,
-                tracking: BTreeSet::new(),
-                lateness: None,
-                silent_since: Some(anchor(s)),
-            });
-            f.detectable_at = f.detectable_at.min(deadline);
-            f.tracking.insert(s.tracking_number.clone());
-        }
-        if let Some(reason) = exception_reason(s) {
-            let f = found.entry(family(reason)).or_insert(Finding {
-                reason,
-                detectable_at: order.changed_at,
-                tracking: BTreeSet::new(),
-                lateness: None,
-                silent_since: None,
-            });
-            f.tracking.insert(s.tracking_number.clone());
-        }
-    }
-    found
-}
-
-/// Carrier exceptions wismo apologises for. Those the customer must act on (an
-/// address problem, duties to pay) are a milestone notification instead.
-fn exception_reason(s: &Shipment) -> Option<DelayReason> {
-    let current = s
-        .current
-        .as_ref()
-        .filter(|c| c.status == Status::Exception)?;
-    match current.sub_status {
-        SubStatus::Damaged => Some(DelayReason::Damaged),
-        SubStatus::Lost => Some(DelayReason::Lost),
-        SubStatus::Weather => Some(DelayReason::Weather),
-        SubStatus::CustomsHold => Some(DelayReason::Customs),
-        _ => None,
-    }
-}
-
-fn escalation_deadline(
-    config: &TrackerConfig,
-    order: &OrderState,
-    placed: &Placed,
-    incident: &Incident,
-) -> Option<Timestamp> {
-    if incident.stage >= 2
-        || incident.closed_at.is_some()
-        || incident.reason == DelayReason::PresumedLost
-    {
-        return None;
-    }
-    let tz = placed.timezone();
-    let from = if family(incident.reason) == "delay" {
-        promise_end(placed, tz).map_or(incident.opened_at, |end| end.max(incident.opened_at))
-    } else {
-        incident.opened_at
-    };
-    let carrier = incident
-        .tracking_numbers
-        .iter()
-        .next()
-        .and_then(|t| order.shipments.get(t))
-        .map(|s| s.carrier.as_str());
-    let calendar = carrier.map_or(&config.delay.default_calendar, |c| config.delay.calendar(c));
-    Some(calendar.add_business_time(from, config.delay.escalate_after, tz))
-}
 
 /// Opens, escalates and closes incidents for what holds at `now`.
 pub(super) fn evaluate(
@@ -287,13 +33,14 @@ pub(super) fn evaluate(
     };
     if order.cancelled_at.is_some() {
         close_all(order, now, outputs, |_| true);
+        episodes::close(order, now, HoldReason::OrderCancelled, outputs);
         return;
     }
     // Judge a burst as a whole: not before the coalescing window after a change.
     if now < order.changed_at + config.coalesce_window {
         return;
     }
-    let found = findings(config, order, &placed, now);
+    let found = findings::findings(config, order, &placed, now);
 
     let open_families: BTreeSet<&'static str> =
         order.open_incidents().map(|i| family(i.reason)).collect();
@@ -301,33 +48,23 @@ pub(super) fn evaluate(
         !found.contains_key(family(i.reason))
     });
     if config.delay.back_on_track {
+        // One message per parcel moving again, however many incidents it ends.
+        let mut told = BTreeSet::new();
         for idx in closed {
-            back_on_track(config, order, &placed, idx, now, outputs);
+            back_on_track(config, order, &placed, idx, now, &mut told, outputs);
         }
     }
 
+    let mut opened = Vec::new();
     for (fam, finding) in &found {
-        if open_families.contains(fam) {
-            let Some(idx) = order
-                .incidents
-                .iter()
-                .position(|i| i.closed_at.is_none() && family(i.reason) == *fam)
-            else {
-                continue;
-            };
+        if let Some(idx) = open_families
+            .contains(fam)
+            .then(|| open_index(order, fam))
+            .flatten()
+        {
             order.incidents[idx]
                 .tracking_numbers
                 .extend(finding.tracking.iter().cloned());
-            let incident = order.incidents[idx].clone();
-            if let Some(due) =
-                escalation_deadline(config, order, &placed, &incident).filter(|d| now >= *d)
-            {
-                order.incidents[idx].stage = 2;
-                let escalated = order.incidents[idx].clone();
-                outputs.push(apology(
-                    config, order, &placed, &escalated, finding, due, now,
-                ));
-            }
         } else {
             let seq = order.incident_seq.entry(fam.to_string()).or_insert(0);
             *seq += 1;
@@ -338,22 +75,128 @@ pub(super) fn evaluate(
                 stage: 1,
                 tracking_numbers: finding.tracking.clone(),
                 closed_at: None,
+                announced: false,
             };
             outputs.push(TrackerOutput::IncidentOpened {
                 reason: incident.reason,
                 carrier: carrier_of(order, &incident),
             });
-            outputs.push(apology(
-                config,
-                order,
-                &placed,
-                &incident,
-                finding,
-                finding.detectable_at,
-                now,
-            ));
             order.incidents.push(incident);
+            opened.push(order.incidents.len() - 1);
         }
+    }
+
+    match config.delay.apologies {
+        ApologyMode::PerEpisode => episodes::evaluate(config, order, &placed, &found, now, outputs),
+        ApologyMode::PerIncident => {
+            per_incident(config, order, &placed, &found, &opened, now, outputs)
+        }
+    }
+}
+
+fn open_index(order: &OrderState, fam: &str) -> Option<usize> {
+    order
+        .incidents
+        .iter()
+        .position(|i| i.closed_at.is_none() && family(i.reason) == fam)
+}
+
+/// The earlier rule: an apology when an incident opens, a stage-2 apology when it
+/// is still open `escalate_after` later.
+fn per_incident(
+    config: &TrackerConfig,
+    order: &mut OrderState,
+    placed: &Placed,
+    found: &BTreeMap<&'static str, Finding>,
+    opened: &[usize],
+    now: Timestamp,
+    outputs: &mut Vec<TrackerOutput>,
+) {
+    for (fam, finding) in found {
+        let Some(idx) = open_index(order, fam) else {
+            continue;
+        };
+        let incident = order.incidents[idx].clone();
+        let (stage, detectable_at) = if opened.contains(&idx) {
+            (1, finding.detectable_at)
+        } else if let Some(due) =
+            escalation_deadline(config, order, placed, &incident).filter(|d| now >= *d)
+        {
+            (2, due)
+        } else {
+            continue;
+        };
+        order.incidents[idx].stage = stage;
+        order.incidents[idx].announced = true;
+        let a = Apology {
+            id: &incident.id,
+            stage,
+            reason: incident.reason,
+            tracking: &order.incidents[idx].tracking_numbers.clone(),
+            finding,
+            detectable_at,
+        };
+        outputs.extend(apology::outputs(config, order, placed, &a, now));
+    }
+}
+
+/// When an open incident is escalated in the per-incident mode.
+fn escalation_deadline(
+    config: &TrackerConfig,
+    order: &OrderState,
+    placed: &Placed,
+    incident: &Incident,
+) -> Option<Timestamp> {
+    if incident.stage >= 2
+        || incident.closed_at.is_some()
+        || incident.reason == DelayReason::PresumedLost
+    {
+        return None;
+    }
+    Some(escalate_from(
+        config,
+        order,
+        placed,
+        incident,
+        incident.opened_at,
+    ))
+}
+
+/// `escalate_after` business time from `opened` (for a delay, from the end of the
+/// promised day at the earliest), on the calendar of the incident's first parcel.
+pub(super) fn escalate_from(
+    config: &TrackerConfig,
+    order: &OrderState,
+    placed: &Placed,
+    incident: &Incident,
+    opened: Timestamp,
+) -> Timestamp {
+    let tz = placed.timezone();
+    let from = if family(incident.reason) == "delay" {
+        findings::promise_end(placed, tz).map_or(opened, |end| end.max(opened))
+    } else {
+        opened
+    };
+    let shipment = incident
+        .tracking_numbers
+        .iter()
+        .next()
+        .and_then(|t| order.shipments.get(t));
+    match shipment {
+        Some(s) => add_business_time(
+            &findings::calendar(config, order, s),
+            from,
+            config.delay.escalate_after,
+            tz,
+        ),
+        None => add_business_time(
+            &config
+                .delay
+                .destination_calendar(findings::destination(order)),
+            from,
+            config.delay.escalate_after,
+            tz,
+        ),
     }
 }
 
@@ -382,22 +225,25 @@ fn close_all(
     to_close
 }
 
-/// After a stuck or presumed-lost incident closed: if one of its parcels is in
-/// transit again on a fresh scan, say so. Out for delivery, delivered or an exception
-/// each have a message of their own, so they get no extra one.
+/// After a stuck or presumed-lost incident the customer was told about closed: if
+/// one of its parcels is in transit again on a fresh scan, say so. Out for
+/// delivery, delivered or an exception each have a message of their own, so they
+/// get no extra one.
 fn back_on_track(
     config: &TrackerConfig,
     order: &OrderState,
     placed: &Placed,
     idx: usize,
     now: Timestamp,
+    told: &mut BTreeSet<String>,
     outputs: &mut Vec<TrackerOutput>,
 ) {
     let incident = &order.incidents[idx];
-    if !matches!(
+    let stuck_or_lost = matches!(
         incident.reason,
         DelayReason::StuckInTransit | DelayReason::PresumedLost
-    ) {
+    );
+    if !stuck_or_lost || !incident.announced {
         return;
     }
     let moving = incident
@@ -405,26 +251,30 @@ fn back_on_track(
         .iter()
         .filter_map(|t| order.shipments.get(t))
         .find(|s| {
-            !settled(s) && s.status() == Status::InTransit && now - anchor(s) <= config.stale_window
+            !findings::settled(s)
+                && s.status() == Status::InTransit
+                && now - findings::anchor(s) <= config.stale_window
+                && !told.contains(&s.tracking_number)
         });
     let (Some(shipment), Some(channel)) = (moving, transactional_channel(placed)) else {
         return;
     };
+    told.insert(shipment.tracking_number.clone());
     let to = Recipient {
         order,
         placed,
         channel,
     };
-    outputs.push(TrackerOutput::Notification(milestones::back_on_track(
-        &config.notifications,
-        &to,
-        shipment,
-        &incident.id,
+    let cmd = milestones::back_on_track(&config.notifications, &to, shipment, &incident.id, now);
+    outputs.extend(milestones::with_quiet_note(
+        order,
+        "back_on_track",
+        cmd,
         now,
-    )));
+    ));
 }
 
-fn carrier_of(order: &OrderState, incident: &Incident) -> String {
+pub(super) fn carrier_of(order: &OrderState, incident: &Incident) -> String {
     incident
         .tracking_numbers
         .iter()
@@ -433,98 +283,22 @@ fn carrier_of(order: &OrderState, incident: &Incident) -> String {
         .map_or_else(|| "none".to_string(), |s| s.carrier.clone())
 }
 
-fn severity(config: &TrackerConfig, incident: &Incident, finding: &Finding) -> Severity {
-    let base = match incident.reason {
-        DelayReason::Late | DelayReason::PredictedLate => config
-            .delay
-            .severity(finding.lateness.unwrap_or_else(Duration::zero)),
-        DelayReason::PresumedLost | DelayReason::Damaged | DelayReason::Lost => Severity::Severe,
-        DelayReason::Customs => Severity::Moderate,
-        DelayReason::NotPickedUp
-        | DelayReason::StuckInTransit
-        | DelayReason::NotDeliveredToday
-        | DelayReason::Weather => Severity::Minor,
-    };
-    if incident.stage >= 2 {
-        base.max(Severity::Moderate)
-    } else {
-        base
-    }
-}
-
-fn apology(
-    config: &TrackerConfig,
-    order: &OrderState,
-    placed: &Placed,
-    incident: &Incident,
-    finding: &Finding,
-    detectable_at: Timestamp,
-    now: Timestamp,
-) -> TrackerOutput {
-    let Some(channel) = transactional_channel(placed) else {
-        return TrackerOutput::SuppressedApology {
-            order_id: order.order_id.clone(),
-            reason: incident.reason,
-            why: SuppressReason::NoConsentedChannel,
-        };
-    };
-    let severity = severity(config, incident, finding);
-    let new_edd = incident
-        .tracking_numbers
-        .iter()
-        .filter_map(|t| order.shipments.get(t)?.latest_edd.as_ref().map(|e| e.date))
-        .max();
-    let stage = incident.stage.to_string();
-    TrackerOutput::DelayApology(DelayApologyCommand {
-        command_id: command_id("delay_apology", &[&order.order_id, &incident.id, &stage]),
-        order_id: order.order_id.clone(),
-        customer_id: placed.customer.customer_id.clone(),
-        incident_id: format!("{}:{}", order.order_id, incident.id),
-        reason: incident.reason,
-        stage: incident.stage.into(),
-        severity,
-        // Whole days, rounded up: a parcel an hour past its promise is a day late.
-        days_late: finding
-            .lateness
-            .map(|l| ((l.num_minutes() + 1439) / 1440).max(1) as i32),
-        silent_hours: finding.silent_since.map(|s| (now - s).num_hours() as i32),
-        promised_delivery_date: placed.promised_delivery_date,
-        new_estimated_delivery_date: new_edd,
-        compensation: config.delay.compensation.get(&severity).cloned(),
-        tracking_numbers: incident.tracking_numbers.iter().cloned().collect(),
-        channel,
-        template_key: config
-            .notifications
-            .template(&format!("delay_apology.{}", incident.reason.as_str())),
-        locale: placed.customer.locale.clone(),
-        send_at: placed.send_at(&config.notifications, now),
-        decided_at: now,
-        detectable_at,
-    })
-}
-
 /// The earliest future instant at which evaluation could change something.
 pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
     let placed = order.placed.as_ref()?;
     if order.cancelled_at.is_some() {
         return None;
     }
-    let tz = placed.timezone();
     let open: BTreeSet<&str> = order.open_incidents().map(|i| family(i.reason)).collect();
     let mut deadlines: Vec<Timestamp> = Vec::new();
-    if !open.contains("delay") && (order.shipments.is_empty() || !undelivered(order).is_empty()) {
-        deadlines.extend(promise_end(placed, tz));
-    }
-    for s in order.shipments.values() {
-        if !open.contains("stuck") {
-            deadlines.extend(stuck_deadline(config, order, s, tz).map(|(d, _)| d));
+    deadlines.extend(findings::next_finding(config, order, placed, &open));
+    match config.delay.apologies {
+        ApologyMode::PerIncident => {
+            for incident in order.open_incidents() {
+                deadlines.extend(escalation_deadline(config, order, placed, incident));
+            }
         }
-        if !open.contains("presumed_lost") {
-            deadlines.extend(lost_deadline(config, order, s));
-        }
-    }
-    for incident in order.open_incidents() {
-        deadlines.extend(escalation_deadline(config, order, placed, incident));
+        ApologyMode::PerEpisode => deadlines.extend(episodes::next_deadline(config, order, placed)),
     }
     // A deadline already past when new evidence arrived waits for the rest of its burst.
     let floor = order.changed_at + config.coalesce_window;

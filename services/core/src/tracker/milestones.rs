@@ -1,28 +1,127 @@
 //! Which status is worth telling the customer about, and building that command.
 
+use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::{AppliedScan, OrderState, Placed, Shipment};
+use super::TrackerOutput;
 use crate::ids::command_id;
 use crate::model::{ChannelKind, Milestone, NotificationCommand, Timestamp};
 use crate::policy::NotificationPolicy;
 use crate::status::Status;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The milestone a shipment's current scan stands for, if any.
-pub(super) fn milestone_of(scan: &AppliedScan) -> Option<Milestone> {
-    match scan.status {
-        Status::InTransit => Some(Milestone::Shipped),
-        Status::OutForDelivery => Some(Milestone::OutForDelivery),
-        Status::AvailableForPickup => Some(Milestone::AvailableForPickup),
-        Status::AttemptFail => Some(Milestone::FailedAttempt),
-        Status::Delivered => Some(Milestone::Delivered),
+/// The notice "your parcel is on its way back to the sender". It rides on the
+/// `RETURNED_TO_SENDER` milestone symbol with its own template key and id, so
+/// consumers of the earlier schema keep reading it (a new enum symbol would break them).
+pub const RETURNING_TO_SENDER: &str = "returning_to_sender";
+
+/// What a status is worth telling: a milestone, or a notice riding on one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Notice {
+    pub milestone: Milestone,
+    pub notice: Option<&'static str>,
+}
+
+impl Notice {
+    fn of(milestone: Milestone) -> Self {
+        Notice {
+            milestone,
+            notice: None,
+        }
+    }
+
+    /// The command kind, as in template keys.
+    pub fn kind(self) -> &'static str {
+        self.notice.unwrap_or(self.milestone.as_str())
+    }
+}
+
+/// What a shipment's current scan is worth telling the customer, if anything.
+pub(super) fn milestone_of(scan: &AppliedScan) -> Option<Notice> {
+    let milestone = match scan.status {
+        Status::InTransit => Milestone::Shipped,
+        Status::OutForDelivery => Milestone::OutForDelivery,
+        Status::AvailableForPickup => Milestone::AvailableForPickup,
+        Status::AttemptFail => Milestone::FailedAttempt,
+        Status::Delivered => Milestone::Delivered,
         // Only an exception the customer can act on is worth a message; the rest
         // is wismo's own problem to apologise for.
-        Status::Exception if scan.sub_status.customer_action_required() => {
-            Some(Milestone::Exception)
+        Status::Exception if scan.sub_status.customer_action_required() => Milestone::Exception,
+        Status::ReturningToSender => {
+            return Some(Notice {
+                milestone: Milestone::ReturnedToSender,
+                notice: Some(RETURNING_TO_SENDER),
+            })
         }
-        Status::ReturnedToSender => Some(Milestone::ReturnedToSender),
-        _ => None,
+        Status::ReturnedToSender => Milestone::ReturnedToSender,
+        _ => return None,
+    };
+    Some(Notice::of(milestone))
+}
+
+/// Whether a notice may still go out: once each, never backwards (see [`allowed`]);
+/// "on its way back" not once the parcel is back.
+pub(super) fn notice_allowed(n: Notice, shipment: &Shipment) -> bool {
+    match n.notice {
+        None => allowed(n.milestone, &shipment.milestones_sent),
+        Some(kind) => {
+            !shipment.notices_sent.contains(kind)
+                && !shipment.milestones_sent.contains(&n.milestone)
+        }
     }
+}
+
+/// Whether a notice not allowed was held back because a later milestone was sent
+/// (not merely because it was sent already).
+pub(super) fn backwards(n: Notice, shipment: &Shipment) -> bool {
+    let already = match n.notice {
+        None => shipment.milestones_sent.contains(&n.milestone),
+        Some(kind) => shipment.notices_sent.contains(kind),
+    };
+    !already && !notice_allowed(n, shipment)
+}
+
+/// A note when a command is held for the end of the recipient's quiet hours.
+pub(super) fn quiet_hours_note(
+    order: &OrderState,
+    what: &str,
+    tracking: Option<&str>,
+    command_id: &str,
+    send_at: Timestamp,
+    now: Timestamp,
+) -> Option<HeldBack> {
+    (send_at > now).then(|| {
+        HeldBack::new(
+            &order.order_id,
+            now,
+            what,
+            Outcome::Held,
+            HoldReason::QuietHours,
+        )
+        .tracking(tracking)
+        .until(send_at)
+        .command(command_id)
+    })
+}
+
+/// A notification and, when quiet hours hold it, the note that says so.
+pub(super) fn with_quiet_note(
+    order: &OrderState,
+    what: &str,
+    cmd: NotificationCommand,
+    now: Timestamp,
+) -> Vec<TrackerOutput> {
+    let note = quiet_hours_note(
+        order,
+        what,
+        cmd.tracking_number.as_deref(),
+        &cmd.command_id,
+        cmd.send_at,
+        now,
+    );
+    note.map(TrackerOutput::HeldBack)
+        .into_iter()
+        .chain([TrackerOutput::Notification(cmd)])
+        .collect()
 }
 
 /// Position on the way to the door; `None` for milestones off that path.
@@ -132,6 +231,26 @@ pub(super) fn back_on_track(
     cmd
 }
 
+/// The parcel is on its way back to the sender.
+pub(super) fn returning_to_sender(
+    policy: &NotificationPolicy,
+    to: &Recipient<'_>,
+    shipment: &Shipment,
+    now: Timestamp,
+) -> NotificationCommand {
+    let mut cmd = shipment_milestone(policy, to, shipment, Milestone::ReturnedToSender, now);
+    cmd.command_id = command_id(
+        "notification",
+        &[
+            &to.order.order_id,
+            &shipment.shipment_id,
+            RETURNING_TO_SENDER,
+        ],
+    );
+    cmd.template_key = policy.template(RETURNING_TO_SENDER);
+    cmd
+}
+
 /// Split shipments: where the order as a whole stands after this shipment's milestone.
 fn order_progress(order: &OrderState, milestone: Milestone) -> Option<&'static str> {
     let all = |pred: fn(&Shipment) -> bool| order.shipments.values().all(pred);
@@ -183,5 +302,7 @@ fn command(
         send_at: placed.send_at(policy, now),
         decided_at: now,
         variables,
+        recipient_timezone: Some(placed.customer.timezone.clone()),
+        recipient_country: placed.destination_country.clone(),
     }
 }

@@ -5,26 +5,33 @@
 //! coalescing window has passed ([`on_timer`]), so a burst collapses to its latest
 //! milestone, and every decision is made once per milestone per shipment.
 
+mod apology;
 mod config;
+mod episodes;
+mod findings;
 mod incidents;
+mod inputs;
 mod milestones;
+mod notes;
+mod notify;
 mod reviews;
 mod scan;
 mod state;
 
 pub use config::TrackerConfig;
+pub use milestones::RETURNING_TO_SENDER;
+pub use notes::{HeldBack, HoldReason, Outcome, KEPT_NOTES, KEPT_TIMELINE};
 pub use state::{
-    AppliedScan, EddSighting, Incident, MilestoneSlot, OrderState, PendingMilestone, Placed,
-    Shipment,
+    AppliedScan, EddSighting, Episode, Incident, MilestoneSlot, OrderState, PendingMilestone,
+    Placed, Shipment,
 };
 
-use crate::matcher::HeldScan;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
-    OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
+    Origin, ReviewRequestCommand, Timestamp,
 };
 use crate::status::{Status, SubStatus};
-use milestones::Recipient;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrackerInput {
@@ -88,6 +95,26 @@ pub enum TrackerOutput {
         carrier: String,
         sub_status: SubStatus,
     },
+    /// A decision that did not become a command, or became a deferred one, and why
+    /// (also kept, the most recent few, in the order's state).
+    HeldBack(HeldBack),
+    /// A shipment's status changed, or an unmapped code arrived: the order's timeline.
+    StatusChanged(StatusChange),
+}
+
+/// One step of a shipment's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub order_id: String,
+    pub tracking_number: String,
+    pub carrier: String,
+    #[serde(with = "crate::model::serde_time::millis")]
+    pub occurred_at: Timestamp,
+    pub status: Status,
+    pub sub_status: SubStatus,
+    pub raw_status: String,
+    /// False for a code no table maps (`unknown`/`unmapped`, which never decides the status).
+    pub mapped: bool,
 }
 
 /// A delivery against the order's promise (end of the promised day, customer's time).
@@ -148,13 +175,13 @@ pub fn decide(
     order.last_activity_at = order.last_activity_at.max(now);
     let changed = match input {
         TrackerInput::Order(event) => {
-            apply_order_event(config, &mut order, &event, now, &mut outputs)
+            inputs::apply_order_event(config, &mut order, &event, now, &mut outputs)
         }
         TrackerInput::Scan { scan, origin } => {
             if order.shipments.contains_key(&scan.tracking_number) {
-                apply_scan(config, &mut order, &scan, now, &mut outputs)
+                inputs::apply_scan(config, &mut order, &scan, now, &mut outputs)
             } else {
-                hold_scan(config, &mut order, scan, origin, now, &mut outputs)
+                inputs::hold_scan(config, &mut order, scan, origin, now, &mut outputs)
             }
         }
     };
@@ -164,221 +191,25 @@ pub fn decide(
         let due = now + config.coalesce_window;
         order.evaluate_due = Some(order.evaluate_due.map_or(due, |d| d.min(due)));
     }
+    keep_notes(&mut order, &outputs);
     TrackerStep {
         state: Some(order),
         outputs,
     }
 }
 
-/// Folds an order event in; false when it changed nothing (a resend).
-fn apply_order_event(
-    config: &TrackerConfig,
-    order: &mut OrderState,
-    event: &OrderEvent,
-    now: Timestamp,
-    outputs: &mut Vec<TrackerOutput>,
-) -> bool {
-    // Invalid events are refused at decode; one that slips through changes nothing.
-    let Ok(kind) = event.kind() else {
-        return false;
-    };
-    match kind {
-        OrderEventKind::Placed(p) => {
-            if order.placed.is_some() {
-                return false;
+/// The order's state keeps the most recent held-back decisions and status changes
+/// for the lookup and `replay --explain`.
+fn keep_notes(order: &mut OrderState, outputs: &[TrackerOutput]) {
+    for out in outputs {
+        match out {
+            TrackerOutput::HeldBack(note) => notes::keep(&mut order.held_back, note.clone()),
+            TrackerOutput::StatusChanged(c) => {
+                notes::keep_last(&mut order.timeline, c.clone(), notes::KEPT_TIMELINE)
             }
-            order.placed = Some(Placed {
-                event: (*p).clone(),
-                placed_at: event.occurred_at,
-            });
-            // Milestones that waited for the customer get a fresh window from now, so
-            // records arriving in the same burst as the order still collapse.
-            for shipment in order.shipments.values_mut() {
-                if let Some(p) = shipment.pending.as_mut() {
-                    p.due = p.due.max(now + config.coalesce_window);
-                }
-            }
-            if order.cancelled_at.is_none() && !order.confirmation.sent {
-                if now - event.occurred_at > config.stale_window {
-                    order.confirmation.sent = true;
-                    outputs.push(suppressed(
-                        order,
-                        Milestone::OrderConfirmed,
-                        SuppressReason::Stale,
-                    ));
-                } else {
-                    order.confirmation.due = Some(now + config.coalesce_window);
-                }
-            }
-            true
-        }
-        OrderEventKind::ShipmentCreated(s) => {
-            if order.shipments.contains_key(&s.tracking_number) {
-                return false;
-            }
-            order.shipments.insert(
-                s.tracking_number.clone(),
-                Shipment {
-                    shipment_id: s.shipment_id.clone(),
-                    tracking_number: s.tracking_number.clone(),
-                    carrier: s.carrier.clone(),
-                    service_level: s.service_level.clone(),
-                    origin_country: s.origin_country.clone(),
-                    skus: s.skus.clone(),
-                    created_at: event.occurred_at,
-                    current: None,
-                    last_scan: None,
-                    first_edd: None,
-                    latest_edd: None,
-                    delivered_at: None,
-                    failed_attempts: Default::default(),
-                    seen_scan_ids: Default::default(),
-                    milestones_sent: Default::default(),
-                    pending: None,
-                },
-            );
-            let (mut released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
-                .into_iter()
-                .partition(|h| h.scan.tracking_number == s.tracking_number);
-            order.held_scans = kept;
-            released.sort_by(|a, b| {
-                (a.scan.occurred_at, &a.scan.scan_id).cmp(&(b.scan.occurred_at, &b.scan.scan_id))
-            });
-            for held in released {
-                apply_scan(config, order, &held.scan, now, outputs);
-            }
-            true
-        }
-        OrderEventKind::Cancelled(_) => {
-            let first = order.cancelled_at.is_none();
-            order.cancelled_at.get_or_insert(event.occurred_at);
-            // An order cancelled before its confirmation went out is not confirmed.
-            first | order.confirmation.due.take().is_some()
-        }
-        OrderEventKind::ReturnRequested(_) => {
-            let first = order.return_requested_at.is_none();
-            order.return_requested_at.get_or_insert(event.occurred_at);
-            first
+            _ => {}
         }
     }
-}
-
-/// Folds a scan into its shipment; false for a resend, which changes nothing.
-fn apply_scan(
-    config: &TrackerConfig,
-    order: &mut OrderState,
-    scan: &CarrierScan,
-    now: Timestamp,
-    outputs: &mut Vec<TrackerOutput>,
-) -> bool {
-    let order_id = order.order_id.clone();
-    let Some(shipment) = order.shipments.get_mut(&scan.tracking_number) else {
-        return false;
-    };
-    let was_delivered = shipment.delivered_at.is_some();
-    let Some(effect) = scan::apply(config, shipment, scan) else {
-        return false;
-    };
-    if !effect.normalized.mapped {
-        outputs.push(TrackerOutput::UnmappedStatus {
-            carrier: scan.carrier.clone(),
-            raw_status: scan.raw_status.clone(),
-        });
-    }
-    if let (false, Some(at)) = (was_delivered, shipment.delivered_at) {
-        let promise = order
-            .placed
-            .as_ref()
-            .and_then(|p| incidents::promise_end(p, p.timezone()));
-        outputs.push(TrackerOutput::Delivered {
-            carrier: shipment.carrier.clone(),
-            timing: match promise {
-                None => DeliveryTiming::NoPromise,
-                Some(end) if at <= end => DeliveryTiming::OnTime,
-                Some(_) => DeliveryTiming::Late,
-            },
-        });
-    }
-    if effect.status_changed {
-        if let Some(c) = shipment
-            .current
-            .as_ref()
-            .filter(|c| c.status == Status::Exception)
-        {
-            outputs.push(TrackerOutput::CarrierException {
-                carrier: shipment.carrier.clone(),
-                sub_status: c.sub_status,
-            });
-        }
-        rearm_milestone(config, shipment, order_id, now, outputs);
-    }
-    true
-}
-
-/// The current status moved: re-decide what, if anything, waits to be sent.
-fn rearm_milestone(
-    config: &TrackerConfig,
-    shipment: &mut Shipment,
-    order_id: String,
-    now: Timestamp,
-    outputs: &mut Vec<TrackerOutput>,
-) {
-    shipment.pending = None;
-    let Some(current) = &shipment.current else {
-        return;
-    };
-    let Some(milestone) = milestones::milestone_of(current) else {
-        return;
-    };
-    if !milestones::allowed(milestone, &shipment.milestones_sent) {
-        return;
-    }
-    if now - current.occurred_at > config.stale_window {
-        outputs.push(TrackerOutput::Suppressed {
-            order_id,
-            milestone,
-            reason: SuppressReason::Stale,
-        });
-        return;
-    }
-    shipment.pending = Some(PendingMilestone {
-        milestone,
-        due: now + config.coalesce_window,
-    });
-}
-
-fn hold_scan(
-    config: &TrackerConfig,
-    order: &mut OrderState,
-    scan: CarrierScan,
-    origin: Origin,
-    now: Timestamp,
-    outputs: &mut Vec<TrackerOutput>,
-) -> bool {
-    if order
-        .held_scans
-        .iter()
-        .any(|h| h.scan.scan_id == scan.scan_id)
-    {
-        return false;
-    }
-    if order.held_scans.len() >= config.max_held_scans {
-        outputs.push(TrackerOutput::Unmatched {
-            reason: format!(
-                "order {} holds {} scans for shipments it does not know; hold is full",
-                order.order_id, config.max_held_scans
-            ),
-            scan,
-            origin,
-        });
-        return false;
-    }
-    order.held_scans.push(HeldScan {
-        scan,
-        origin,
-        held_at: now,
-    });
-    true
 }
 
 /// Fires everything due at `now`: pending milestones, expired holds, retention.
@@ -403,79 +234,14 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
         });
     }
 
-    // Notifications need the customer; until the order is placed they keep waiting.
-    if let Some(placed) = order.placed.clone() {
-        let channel = milestones::transactional_channel(&placed);
-        if order.confirmation.due.is_some_and(|due| due <= now) {
-            order.confirmation.due = None;
-            order.confirmation.sent = true;
-            outputs.push(match channel {
-                Some(channel) => TrackerOutput::Notification(milestones::order_confirmed(
-                    &config.notifications,
-                    &Recipient {
-                        order: &order,
-                        placed: &placed,
-                        channel,
-                    },
-                    now,
-                )),
-                None => suppressed(
-                    &order,
-                    Milestone::OrderConfirmed,
-                    SuppressReason::NoConsentedChannel,
-                ),
-            });
-        }
-        let due: Vec<String> = order
-            .shipments
-            .iter()
-            .filter(|(_, s)| s.pending.as_ref().is_some_and(|p| p.due <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for tracking in due {
-            let Some(pending) = order
-                .shipments
-                .get_mut(&tracking)
-                .and_then(|s| s.pending.take())
-            else {
-                continue;
-            };
-            let Some(shipment) = order.shipments.get(&tracking) else {
-                continue;
-            };
-            if !milestones::allowed(pending.milestone, &shipment.milestones_sent) {
-                continue;
-            }
-            let output = match channel {
-                Some(channel) => TrackerOutput::Notification(milestones::shipment_milestone(
-                    &config.notifications,
-                    &Recipient {
-                        order: &order,
-                        placed: &placed,
-                        channel,
-                    },
-                    shipment,
-                    pending.milestone,
-                    now,
-                )),
-                None => suppressed(
-                    &order,
-                    pending.milestone,
-                    SuppressReason::NoConsentedChannel,
-                ),
-            };
-            outputs.push(output);
-            if let Some(s) = order.shipments.get_mut(&tracking) {
-                s.milestones_sent.insert(pending.milestone);
-            }
-        }
-    }
+    notify::fire_due(config, &mut order, now, &mut outputs);
 
     if order.evaluate_due.is_some_and(|d| d <= now) {
         order.evaluate_due = None;
     }
     incidents::evaluate(config, &mut order, now, &mut outputs);
     reviews::evaluate(config, &mut order, now, &mut outputs);
+    keep_notes(&mut order, &outputs);
 
     let forget = order.last_activity_at + config.retention <= now;
     TrackerStep {
@@ -508,10 +274,34 @@ pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Times
         .min()
 }
 
-fn suppressed(order: &OrderState, milestone: Milestone, reason: SuppressReason) -> TrackerOutput {
-    TrackerOutput::Suppressed {
-        order_id: order.order_id.clone(),
-        milestone,
-        reason,
-    }
+/// A milestone not sent, and the note that says why.
+fn suppressed(
+    order: &OrderState,
+    milestone: Milestone,
+    tracking: Option<&str>,
+    reason: SuppressReason,
+    now: Timestamp,
+) -> [TrackerOutput; 2] {
+    let why = match reason {
+        SuppressReason::NoConsentedChannel => HoldReason::NoConsentedChannel,
+        SuppressReason::Stale => HoldReason::Stale,
+        SuppressReason::NoMarketingConsent => HoldReason::NoMarketingConsent,
+    };
+    [
+        TrackerOutput::Suppressed {
+            order_id: order.order_id.clone(),
+            milestone,
+            reason,
+        },
+        TrackerOutput::HeldBack(
+            HeldBack::new(
+                &order.order_id,
+                now,
+                milestone.as_str(),
+                Outcome::Suppressed,
+                why,
+            )
+            .tracking(tracking),
+        ),
+    ]
 }

@@ -1,16 +1,20 @@
 //! Review timing: one request per order, once the customer has had time to use
-//! the product.
+//! the product, and never while something is wrong.
 //!
 //! The request is a durable timer in the order's state rather than a command
-//! scheduled in advance: a return, a cancellation or an exception that arrives
-//! before the send time simply means it is never sent, and the messaging service
-//! needs no way to cancel a command it already holds.
+//! scheduled in advance: a return, a cancellation or a problem that arrives before
+//! the send time simply means it is not sent (yet, or at all), and the messaging
+//! service needs no way to cancel a command it already holds.
 
+use super::milestones::quiet_hours_note;
+use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::OrderState;
 use super::{SuppressReason, TrackerConfig, TrackerOutput};
 use crate::ids::command_id;
 use crate::model::{ReviewBasis, ReviewRequestCommand, Timestamp};
-use crate::status::Status;
+use crate::status::{Status, SubStatus};
+
+const WHAT: &str = "review_request";
 
 struct Plan {
     due: Timestamp,
@@ -18,20 +22,51 @@ struct Plan {
     delivered_at: Option<Timestamp>,
 }
 
-/// When the request would be due, or `None` while it may not be sent at all.
+/// What rules the request out for good: the order cancelled or returned, a parcel
+/// going back, refused or reported lost by the carrier.
+fn cancelled_by(order: &OrderState) -> Option<HoldReason> {
+    if order.cancelled_at.is_some() {
+        return Some(HoldReason::OrderCancelled);
+    }
+    if order.return_requested_at.is_some() {
+        return Some(HoldReason::Return);
+    }
+    let statuses = order.shipments.values().filter_map(|s| s.current.as_ref());
+    let mut reason = None;
+    for c in statuses {
+        let found = match (c.status, c.sub_status) {
+            (_, SubStatus::Refused) => HoldReason::Refused,
+            (Status::ReturningToSender | Status::ReturnedToSender, _) => HoldReason::Return,
+            (Status::Exception, SubStatus::Lost) => HoldReason::Loss,
+            _ => continue,
+        };
+        reason = reason.max(Some(found));
+    }
+    reason
+}
+
+/// A problem still open: a delay episode, an incident, or a carrier exception.
+fn open_problem(order: &OrderState) -> bool {
+    order.open_episode().is_some()
+        || order.open_incidents().next().is_some()
+        || order
+            .shipments
+            .values()
+            .any(|s| s.status() == Status::Exception)
+}
+
+/// The order had trouble the customer heard of (or would have, with a consented
+/// channel): a delay episode, or an incident apologised for in the per-incident
+/// mode. A problem resolved before its apology went out (a delivery relayed
+/// overnight) was none.
+fn had_trouble(order: &OrderState) -> bool {
+    !order.episodes.is_empty() || order.incidents.iter().any(|i| i.announced)
+}
+
+/// When the request would be due if nothing held it back.
 fn plan(config: &TrackerConfig, order: &OrderState) -> Option<Plan> {
     let placed = order.placed.as_ref()?;
-    let blocked = order.review_decided
-        || order.cancelled_at.is_some()
-        || order.return_requested_at.is_some()
-        || order.shipments.is_empty()
-        || order.shipments.values().any(|s| {
-            matches!(
-                s.status(),
-                Status::Exception | Status::ReturningToSender | Status::ReturnedToSender
-            )
-        });
-    if blocked {
+    if order.review_decided || order.shipments.is_empty() {
         return None;
     }
     let policy = &config.reviews;
@@ -55,11 +90,7 @@ fn plan(config: &TrackerConfig, order: &OrderState) -> Option<Plan> {
             )
         }
     };
-    let was_late = order
-        .incidents
-        .iter()
-        .any(|i| super::incidents::family(i.reason) == "delay");
-    let due = if was_late {
+    let due = if had_trouble(order) {
         base + policy.late_extra
     } else {
         base
@@ -71,19 +102,34 @@ fn plan(config: &TrackerConfig, order: &OrderState) -> Option<Plan> {
     })
 }
 
-/// Sends the request when it is due and still allowed.
+/// Cancels, holds or sends the request.
 pub(super) fn evaluate(
     config: &TrackerConfig,
     order: &mut OrderState,
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
 ) {
-    if now < order.changed_at + config.coalesce_window {
+    if now < order.changed_at + config.coalesce_window
+        || order.review_decided
+        || order.placed.is_none()
+    {
+        return;
+    }
+    if let Some(why) = cancelled_by(order) {
+        order.review_decided = true;
+        outputs.push(note(order, now, Outcome::Cancelled, why));
         return;
     }
     let Some(plan) = plan(config, order).filter(|p| p.due <= now) else {
         return;
     };
+    if open_problem(order) {
+        if !order.review_held_noted {
+            order.review_held_noted = true;
+            outputs.push(note(order, now, Outcome::Held, HoldReason::OpenProblem));
+        }
+        return;
+    }
     let Some(placed) = order.placed.as_ref() else {
         return;
     };
@@ -100,12 +146,18 @@ pub(super) fn evaluate(
             order_id: order.order_id.clone(),
             why: SuppressReason::NoMarketingConsent,
         });
+        outputs.push(note(
+            order,
+            now,
+            Outcome::Suppressed,
+            HoldReason::NoMarketingConsent,
+        ));
         return;
     };
     let mut categories: Vec<String> = placed.items.iter().map(|i| i.category.clone()).collect();
     categories.sort();
     categories.dedup();
-    outputs.push(TrackerOutput::ReviewRequest(ReviewRequestCommand {
+    let cmd = ReviewRequestCommand {
         command_id: command_id("review_request", &[&order.order_id]),
         order_id: order.order_id.clone(),
         customer_id: placed.customer.customer_id.clone(),
@@ -114,13 +166,36 @@ pub(super) fn evaluate(
         skus: placed.items.iter().map(|i| i.sku.clone()).collect(),
         categories,
         channel,
-        template_key: config.notifications.template("review_request"),
+        template_key: config.notifications.template(WHAT),
         locale: placed.customer.locale.clone(),
         send_at: placed.send_at(&config.notifications, now),
         decided_at: now,
-    }));
+        recipient_timezone: Some(placed.customer.timezone.clone()),
+        recipient_country: placed.destination_country.clone(),
+    };
+    if let Some(n) = quiet_hours_note(order, WHAT, None, &cmd.command_id, cmd.send_at, now) {
+        outputs.push(TrackerOutput::HeldBack(n));
+    }
+    outputs.push(TrackerOutput::ReviewRequest(cmd));
+}
+
+fn note(order: &OrderState, now: Timestamp, outcome: Outcome, why: HoldReason) -> TrackerOutput {
+    TrackerOutput::HeldBack(HeldBack::new(&order.order_id, now, WHAT, outcome, why))
 }
 
 pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
-    plan(config, order).map(|p| p.due.max(order.changed_at + config.coalesce_window))
+    if order.review_decided || order.placed.is_none() {
+        return None;
+    }
+    let floor = order.changed_at + config.coalesce_window;
+    if cancelled_by(order).is_some() {
+        return Some(floor);
+    }
+    let plan = plan(config, order)?;
+    // While a problem is open the request waits for the change that resolves it,
+    // after noting once that it is held.
+    if open_problem(order) && order.review_held_noted {
+        return None;
+    }
+    Some(plan.due.max(floor))
 }

@@ -3,7 +3,7 @@
 use super::state::{AppliedScan, EddSighting, Shipment};
 use super::TrackerConfig;
 use crate::model::CarrierScan;
-use crate::status::{Normalized, Status};
+use crate::status::{Normalized, Status, SubStatus};
 
 /// What applying a scan changed.
 pub(super) struct ScanEffect {
@@ -22,11 +22,23 @@ pub(super) fn apply(
     if !shipment.seen_scan_ids.insert(scan.scan_id.clone()) {
         return None;
     }
-    let normalized = config.mapper.normalize(
+    let mut normalized = config.mapper.normalize(
         &scan.carrier,
         &scan.raw_status,
         scan.raw_status_detail.as_deref(),
     );
+    let mut returned_earlier_delivery = false;
+    if normalized.status == Status::ReturningToSender {
+        let earliest = shipment
+            .return_started_at
+            .map_or(scan.occurred_at, |r| r.min(scan.occurred_at));
+        returned_earlier_delivery = shipment.return_started_at != Some(earliest);
+        shipment.return_started_at = Some(earliest);
+    }
+    if returned_to_sender(shipment, scan.occurred_at) {
+        (normalized.status, normalized.sub_status) =
+            on_the_way_back(normalized.status, normalized.sub_status);
+    }
     let applied = AppliedScan {
         scan_id: scan.scan_id.clone(),
         status: normalized.status,
@@ -76,7 +88,7 @@ pub(super) fn apply(
     }
 
     // An unmapped code never decides the status: it is kept as the last scan only.
-    let status_changed = normalized.mapped
+    let mut status_changed = normalized.mapped
         && shipment
             .current
             .as_ref()
@@ -84,8 +96,53 @@ pub(super) fn apply(
     if status_changed {
         shipment.current = Some(applied);
     }
+    if returned_earlier_delivery {
+        status_changed |= reinterpret_return_delivery(shipment);
+    }
     Some(ScanEffect {
         normalized,
         status_changed,
     })
+}
+
+/// Whether a scan at `at` belongs to the parcel's way back.
+fn returned_to_sender(shipment: &Shipment, at: chrono::DateTime<chrono::Utc>) -> bool {
+    shipment.return_started_at.is_some_and(|r| at > r)
+}
+
+/// Carriers scan the way back with their ordinary codes: transit scans are the
+/// return leg, and its "delivered" is the arrival back at the sender.
+fn on_the_way_back(status: Status, sub: SubStatus) -> (Status, SubStatus) {
+    match status {
+        Status::Delivered => (Status::ReturnedToSender, SubStatus::ReturnedToShipper),
+        Status::Pending
+        | Status::InfoReceived
+        | Status::InTransit
+        | Status::OutForDelivery
+        | Status::AvailableForPickup
+        | Status::AttemptFail => (Status::ReturningToSender, sub),
+        other => (other, sub),
+    }
+}
+
+/// A return scan older than scans already applied (they arrived out of order):
+/// those were the way back.
+fn reinterpret_return_delivery(shipment: &mut Shipment) -> bool {
+    let Some(r) = shipment.return_started_at else {
+        return false;
+    };
+    if shipment.delivered_at.is_some_and(|d| d > r) {
+        shipment.delivered_at = None;
+    }
+    let mut changed = false;
+    for scan in [shipment.current.as_mut(), shipment.last_scan.as_mut()]
+        .into_iter()
+        .flatten()
+        .filter(|s| s.occurred_at > r)
+    {
+        let (status, sub) = on_the_way_back(scan.status, scan.sub_status);
+        changed |= status != scan.status;
+        (scan.status, scan.sub_status) = (status, sub);
+    }
+    changed
 }

@@ -1,5 +1,7 @@
 //! Per-order state: what the order-tracker knows about one order.
 
+use super::notes::HeldBack;
+use super::StatusChange;
 use crate::matcher::HeldScan;
 use crate::model::{serde_time, DelayReason, Milestone, OrderPlaced, Timestamp};
 use crate::status::{Status, SubStatus};
@@ -34,9 +36,25 @@ pub struct OrderState {
     /// Incidents opened so far per family, for stable incident ids.
     #[serde(default)]
     pub incident_seq: BTreeMap<String, u32>,
-    /// The review request was sent or suppressed: never again for this order.
+    /// The review request was sent, suppressed or cancelled: never again for this order.
     #[serde(default)]
     pub review_decided: bool,
+    /// A due review request waiting for an open problem was noted (once).
+    #[serde(default)]
+    pub review_held_noted: bool,
+    /// Delay episodes, oldest first: what the customer was told about the order's troubles.
+    #[serde(default)]
+    pub episodes: Vec<Episode>,
+    /// `send_at` of the last apology to this order, for the least gap between two.
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub last_apology_at: Option<Timestamp>,
+    /// The most recent decisions that did not become a command (or became a
+    /// deferred one), and why: what a support agent needs.
+    #[serde(default)]
+    pub held_back: Vec<HeldBack>,
+    /// The most recent status changes of its shipments (and unmapped codes), oldest first.
+    #[serde(default)]
+    pub timeline: Vec<StatusChange>,
 }
 
 impl OrderState {
@@ -55,12 +73,48 @@ impl OrderState {
             incidents: Vec::new(),
             incident_seq: BTreeMap::new(),
             review_decided: false,
+            review_held_noted: false,
+            episodes: Vec::new(),
+            last_apology_at: None,
+            held_back: Vec::new(),
+            timeline: Vec::new(),
         }
     }
 
     pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
         self.incidents.iter().filter(|i| i.closed_at.is_none())
     }
+
+    pub fn open_episode(&self) -> Option<&Episode> {
+        self.episodes.last().filter(|e| e.closed_at.is_none())
+    }
+}
+
+/// An order's delay episode: from its first apology until every affected parcel
+/// moves again or is delivered. Later troubles fold into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    /// `episode-<n>`, unique within the order.
+    pub id: String,
+    #[serde(with = "serde_time::millis")]
+    pub opened_at: Timestamp,
+    /// Apologies sent in this episode (the stage of the last one).
+    pub apologies: u8,
+    /// What the last apology told: its reason, how grave, the estimate it gave.
+    pub told_reason: Option<DelayReason>,
+    pub told_gravity: u8,
+    #[serde(default, with = "serde_time::opt_date")]
+    pub told_edd: Option<NaiveDate>,
+    /// The escalation for a problem that persists was sent.
+    pub escalated: bool,
+    /// An apology deferred by the least gap: when it is due, and its reason then.
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub pending_due: Option<Timestamp>,
+    #[serde(default)]
+    pub pending_reason: Option<DelayReason>,
+    pub tracking_numbers: BTreeSet<String>,
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub closed_at: Option<Timestamp>,
 }
 
 /// A problem with the order that wismo apologised for: one per family at a time.
@@ -76,6 +130,14 @@ pub struct Incident {
     pub tracking_numbers: BTreeSet<String>,
     #[serde(default, with = "serde_time::opt_millis")]
     pub closed_at: Option<Timestamp>,
+    /// The customer was told about it (an apology went out while it was open).
+    #[serde(default = "told_by_default")]
+    pub announced: bool,
+}
+
+/// Incidents written before episodes each had their own apology.
+fn told_by_default() -> bool {
+    true
 }
 
 /// What the shop told us at checkout, and when. Reads as the [`OrderPlaced`] event
@@ -141,6 +203,17 @@ pub struct Shipment {
     pub seen_scan_ids: BTreeSet<String>,
     pub milestones_sent: BTreeSet<Milestone>,
     pub pending: Option<PendingMilestone>,
+    /// Notices that ride on a milestone symbol but are sent apart from it, once
+    /// each (`returning_to_sender`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub notices_sent: BTreeSet<String>,
+    /// When the parcel started back to the sender (its earliest such scan).
+    #[serde(
+        default,
+        with = "serde_time::opt_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub return_started_at: Option<Timestamp>,
 }
 
 impl Shipment {
@@ -185,6 +258,9 @@ pub struct PendingMilestone {
     pub milestone: Milestone,
     #[serde(with = "serde_time::millis")]
     pub due: Timestamp,
+    /// A notice riding on `milestone` (`returning_to_sender`), not the milestone itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 #[cfg(test)]

@@ -3,8 +3,105 @@
 
 use anyhow::Context;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use wismo_e2e::Stage;
+
+/// The command topics, by their default names.
+pub const COMMAND_TOPICS: [&str; 3] = [
+    "notification-commands",
+    "delay-apology-commands",
+    "review-request-commands",
+];
+
+/// Commands by `(topic, command id)`, every copy as read from its topic.
+#[derive(Debug, Default)]
+pub struct Commands(pub BTreeMap<(String, String), Vec<Value>>);
+
+impl Commands {
+    pub fn distinct(&self) -> BTreeMap<(String, String), Value> {
+        self.0
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.first()?.clone())))
+            .collect()
+    }
+
+    /// How many records repeat one already on the topic.
+    pub fn duplicates(&self) -> usize {
+        self.0.values().map(|v| v.len() - 1).sum()
+    }
+
+    /// Commands whose copies are not all the same record.
+    pub fn differing_copies(&self) -> Vec<&(String, String)> {
+        self.0
+            .iter()
+            .filter(|(_, v)| v.windows(2).any(|w| w[0] != w[1]))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn add(&mut self, topic: &str, value: Value) {
+        let id = value["command_id"].as_str().unwrap_or("?").to_string();
+        self.0
+            .entry((topic.to_string(), id))
+            .or_default()
+            .push(value);
+    }
+}
+
+/// Every command on the stage's three command topics.
+pub fn live_commands(stage: &Stage, read_committed: bool) -> anyhow::Result<Commands> {
+    let mut out = Commands::default();
+    for topic in COMMAND_TOPICS {
+        let mut args = vec!["read", topic, "--idle-secs", "1"];
+        if read_committed {
+            args.push("--read-committed");
+        }
+        for v in wismo_e2e::values(&stage.wismoctl(&args)?) {
+            out.add(topic, v);
+        }
+    }
+    Ok(out)
+}
+
+/// What `replay` decides on the three command topics for exactly the records on
+/// the input topics, run on until `horizon_end` (epoch ms).
+pub fn replay_commands(
+    stage: &Stage,
+    env: &[(&str, &str)],
+    horizon_end: i64,
+) -> anyhow::Result<Commands> {
+    let mut out = Commands::default();
+    for topic in COMMAND_TOPICS {
+        for v in replay_inputs(stage, env, horizon_end, topic)? {
+            out.add(topic, v);
+        }
+    }
+    Ok(out)
+}
+
+/// Live equals replay, whole record for whole record: every command replay
+/// decides is there, nothing else is, and every copy is that same record.
+pub fn assert_same_commands(live: &Commands, replayed: &Commands) {
+    let (want, have) = (replayed.distinct(), live.distinct());
+    let lost: Vec<_> = want.keys().filter(|k| !have.contains_key(*k)).collect();
+    let extra: Vec<_> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        lost.is_empty() && extra.is_empty(),
+        "lost {lost:#?}\nextra {extra:#?}"
+    );
+    for (k, v) in &want {
+        assert_eq!(
+            &have[k], v,
+            "{k:?}: live and replay decided different records"
+        );
+    }
+    let differing = live.differing_copies();
+    assert!(differing.is_empty(), "copies differ: {differing:?}");
+}
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -46,6 +143,9 @@ pub fn replay_inputs(
         .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["timestamp"].as_i64())
         .max()
         .context("no input")?;
+    if let Ok(path) = std::env::var("WISMO_E2E_DUMP") {
+        std::fs::write(path, &input)?;
+    }
     let mut cfg = wismo_config::Env::from_pairs(env.iter().copied());
     cfg.set("WISMO_TOPIC_PREFIX", stage.prefix.as_str());
     let replayed = replay::replay_file(
@@ -74,7 +174,12 @@ pub fn policy_file(text: &str) -> anyhow::Result<String> {
 pub fn not_picked_up_policy(label_created: &str) -> String {
     format!(
         r#"
+[notifications]
+quiet_hours = {{ start = "00:00", end = "00:00" }}
+per_recipient_max = 1000
+
 [delay]
+lane_holidays = false
 escalate_after = "10m"
 
 [delay.calendars.default]

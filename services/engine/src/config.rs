@@ -1,0 +1,63 @@
+//! The engine's settings. The services read them from `WISMO_*` keys (see the
+//! runtime crate); replay and tests build them directly.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// Outputs acknowledged, then changelog, then offsets; a crash repeats outputs
+    /// (same ids, same bytes). The default.
+    AtLeastOnce,
+    /// Outputs, changelog and offsets in one Kafka transaction per commit interval.
+    Transactional,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub delivery: DeliveryMode,
+    /// How often outputs, state and offsets are committed (Kafka Streams'
+    /// `commit.interval.ms`): one transaction, or one round of acks, per interval.
+    pub commit_interval: Duration,
+    /// How long an input that is caught up but empty holds back the others, in
+    /// event time: a record is decided once the wall clock is this far past it, in
+    /// case the idle input still delivers something earlier (Kafka Streams'
+    /// `max.task.idle.ms`). Timers fire this far behind the wall clock.
+    pub max_task_idle: Duration,
+    /// How long an internal input may stay silent (no record, no watermark) from
+    /// one of its writers before the task stops waiting for that writer. `None`:
+    /// wait for ever (the in-memory log, where every writer runs).
+    pub upstream_timeout: Option<Duration>,
+    /// A task that has sent nothing to an internal output for this long sends its
+    /// watermark again, so a reader knows the writer is alive.
+    pub watermark_heartbeat: Duration,
+    /// Records buffered per input partition before that partition is paused.
+    pub max_buffered_records: usize,
+    /// Records or timers one task decides before the loop looks at the others.
+    pub task_budget: usize,
+    /// A record's broker timestamp is taken as at most this far past the wall
+    /// clock: a producer with a wrong clock cannot move time into the future.
+    pub max_future_timestamp: Duration,
+    /// Testing only: deciding a record with this key panics, to show that a bug
+    /// in a decision costs one record, not the partition.
+    pub panic_on_key: Option<String>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            delivery: DeliveryMode::AtLeastOnce,
+            commit_interval: Duration::from_millis(100),
+            max_task_idle: Duration::from_millis(250),
+            upstream_timeout: Some(Duration::from_secs(60)),
+            watermark_heartbeat: Duration::from_secs(1),
+            max_buffered_records: 2_000,
+            task_budget: 1_000,
+            max_future_timestamp: Duration::from_secs(300),
+            panic_on_key: None,
+        }
+    }
+}
+
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,294 @@
+//! Committing: outputs acknowledged, changed state to the changelog, offsets and
+//! checkpoints, then watermarks; or all of it in one transaction. And rewinding
+//! to the last commit when a transaction fails or a decision panicked.
+
+use super::{Engine, EngineError};
+use crate::changelog;
+use crate::checkpoint::Checkpoint;
+use crate::config::millis;
+use crate::metrics::engine as metrics;
+use crate::processor::Processor;
+use crate::record::{Outgoing, TopicPartition};
+use crate::task::TaskId;
+use crate::transport::{DeliveryFailure, OffsetCommit, Transport, TransportError};
+use std::sync::Arc;
+use std::time::Instant;
+use wismo_codec::dead_letter_kind;
+use wismo_core::model::Origin;
+
+impl<P: Processor, T: Transport> Engine<P, T> {
+    /// Commits if anything happened since the last commit, or a watermark is due.
+    pub(super) fn commit_if_due(&mut self) -> Result<bool, EngineError> {
+        let clock = self.clockwork();
+        let heartbeat = millis(self.config.watermark_heartbeat);
+        let watermark_due = self.tasks.values().any(|t| {
+            !self.groups[t.id.group].writes.is_empty()
+                && (t.output_watermark(&clock) > t.sent_watermark
+                    || clock.wall.saturating_sub(t.watermark_sent_at) >= heartbeat)
+        });
+        if !self.uncommitted && !watermark_due && !self.transaction_open {
+            self.last_commit = clock.wall;
+            return Ok(false);
+        }
+        self.commit_now()?;
+        Ok(true)
+    }
+
+    /// Commits now: what a driver of the in-memory log calls between rounds.
+    pub fn commit_now(&mut self) -> Result<(), EngineError> {
+        let started = Instant::now();
+        let result = if self.transactional() {
+            self.commit_transaction()
+        } else {
+            self.commit_at_least_once()
+        };
+        self.last_commit = self.now_ms();
+        match result {
+            Ok(()) => {
+                self.uncommitted = false;
+                let m = metrics();
+                m.commits.inc();
+                m.commit_seconds.observe(started.elapsed().as_secs_f64());
+                self.update_gauges();
+                Ok(())
+            }
+            Err(EngineError::Transport(TransportError::Failed(e))) if self.transactional() => {
+                tracing::warn!(error = %e, "transaction failed; rewinding to the last commit");
+                self.rewind_to_commit("transaction")
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn commit_at_least_once(&mut self) -> Result<(), EngineError> {
+        self.flush_outputs()?;
+        self.write_changelog()?;
+        self.flush_outputs()?;
+        let (offsets, watermarks) = self.offsets_and_watermarks();
+        if let Err(e) = self.transport.commit(&offsets) {
+            // Not fatal: what was decided is decided again, with the same ids.
+            metrics().commit_failures.inc();
+            tracing::warn!(error = %e, "offset commit failed");
+            return match e {
+                TransportError::Crashed => Err(e.into()),
+                _ => Ok(()),
+            };
+        }
+        self.send_watermarks(watermarks)
+    }
+
+    fn commit_transaction(&mut self) -> Result<(), EngineError> {
+        if !self.transaction_open {
+            self.transport.begin_transaction()?;
+            self.transaction_open = true;
+        }
+        self.write_changelog()?;
+        let (offsets, watermarks) = self.offsets_and_watermarks();
+        self.send_watermarks(watermarks)?;
+        self.transaction_open = false;
+        self.transport.commit_transaction(&offsets)?;
+        self.observe_detection();
+        Ok(())
+    }
+
+    /// Waits for every output's acknowledgement; an output refused for good
+    /// becomes a dead letter (once: a dead letter that is refused too is counted
+    /// and logged, and never stops the service).
+    fn flush_outputs(&mut self) -> Result<(), EngineError> {
+        let failures = self.transport.flush()?;
+        self.observe_detection();
+        if failures.is_empty() {
+            return Ok(());
+        }
+        for failure in &failures {
+            let letter = self.undeliverable(failure);
+            self.send(letter)?;
+        }
+        for failure in self.transport.flush()? {
+            metrics().dead_letters.with_label_values(&["lost"]).inc();
+            tracing::error!(topic = %failure.record.topic, error = %failure.error, "a dead letter was refused too; counted as lost");
+        }
+        Ok(())
+    }
+
+    fn undeliverable(&self, failure: &DeliveryFailure) -> Outgoing {
+        metrics()
+            .dead_letters
+            .with_label_values(&[dead_letter_kind::UNDELIVERABLE])
+            .inc();
+        tracing::warn!(topic = %failure.record.topic, error = %failure.error, "output refused by the broker; to dead-letter");
+        let origin = Origin {
+            topic: failure.record.topic.to_string(),
+            partition: failure.record.partition.unwrap_or(-1),
+            offset: -1,
+        };
+        let mut value = failure.record.value.clone();
+        // What is too large to produce is too large to keep whole.
+        if let Some(v) = value.as_mut() {
+            v.truncate(4_096);
+        }
+        let letter = self.dead_letters.letter(
+            &origin,
+            failure.record.key.clone(),
+            value,
+            dead_letter_kind::UNDELIVERABLE,
+            &format!("the broker refused this output: {}", failure.error),
+            chrono::DateTime::from_timestamp_millis(failure.record.timestamp).unwrap_or_default(),
+        );
+        Outgoing {
+            topic: Arc::from(letter.topic.as_str()),
+            partition: None,
+            key: Some(letter.key.into_bytes()),
+            value: Some(letter.payload),
+            timestamp: failure.record.timestamp,
+            source: None,
+            watermark: None,
+        }
+    }
+
+    fn write_changelog(&mut self) -> Result<(), EngineError> {
+        let Some(changelog) = self.topology.changelog.clone() else {
+            return Ok(());
+        };
+        let topic: Arc<str> = Arc::from(changelog.as_str());
+        let wall = self.now_ms();
+        let mut records = Vec::new();
+        for task in self.tasks.values_mut() {
+            let Some(store) = task.store.as_mut() else {
+                continue;
+            };
+            if !store.has_changes() {
+                continue;
+            }
+            for (key, value) in store.drain_changes(changelog::encode) {
+                records.push(Outgoing {
+                    topic: topic.clone(),
+                    partition: Some(task.id.partition),
+                    key: Some(key.into_bytes()),
+                    value,
+                    timestamp: wall,
+                    source: None,
+                    watermark: None,
+                });
+            }
+        }
+        for r in records {
+            self.send(r)?;
+        }
+        Ok(())
+    }
+
+    /// The offsets to commit with each task's checkpoint, and the watermarks to
+    /// announce once that checkpoint is committed (the floor is raised first, so
+    /// no later output is stamped below an announced watermark).
+    fn offsets_and_watermarks(&mut self) -> (Vec<OffsetCommit>, Vec<(TaskId, i64)>) {
+        let clock = self.clockwork();
+        let heartbeat = millis(self.config.watermark_heartbeat);
+        let mut offsets = Vec::new();
+        let mut watermarks = Vec::new();
+        for task in self.tasks.values_mut() {
+            if !self.groups[task.id.group].writes.is_empty() {
+                let mark = task.output_watermark(&clock);
+                if mark > task.sent_watermark
+                    || clock.wall.saturating_sub(task.watermark_sent_at) >= heartbeat
+                {
+                    task.floor = task.floor.max(mark);
+                    task.sent_watermark = mark;
+                    task.watermark_sent_at = clock.wall;
+                    watermarks.push((task.id, mark));
+                }
+            }
+            for (tp, queue) in task.partitions.iter().zip(&task.queues) {
+                if let Some(offset) = queue.commit_offset() {
+                    let checkpoint = Checkpoint {
+                        stream_time: task.stream_time,
+                        floor: task.floor,
+                        writer_count: queue.writer_count(),
+                        writers: queue.writer_marks(),
+                    };
+                    offsets.push(OffsetCommit {
+                        partition: tp.clone(),
+                        offset,
+                        metadata: checkpoint.encode(),
+                    });
+                }
+            }
+        }
+        (offsets, watermarks)
+    }
+
+    /// Sends each task's watermark to every partition of the topics it writes.
+    fn send_watermarks(&mut self, watermarks: Vec<(TaskId, i64)>) -> Result<(), EngineError> {
+        for (id, mark) in watermarks {
+            let Some(source) = self.tasks.get(&id).map(|t| t.source) else {
+                continue;
+            };
+            for topic in self.groups[id.group].writes.clone() {
+                let partitions = self.partition_counts.get(&topic).copied().unwrap_or(1);
+                let topic: Arc<str> = Arc::from(topic.as_str());
+                for p in 0..partitions {
+                    self.transport.send(Outgoing {
+                        topic: topic.clone(),
+                        partition: Some(p),
+                        key: None,
+                        value: None,
+                        timestamp: mark.max(0),
+                        source: Some(source),
+                        watermark: Some(mark),
+                    })?;
+                    metrics().watermarks_sent.inc();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn observe_detection(&mut self) {
+        let now = self.now_ms();
+        let m = metrics();
+        for t in self.detectable.drain(..) {
+            m.detection_lag_seconds
+                .observe((now - t).max(0) as f64 / 1000.0);
+        }
+    }
+
+    /// Forgets everything since the last commit: the open transaction is aborted,
+    /// every task is dropped and formed again from its changelog and committed
+    /// offsets (Kafka Streams closes a corrupted task dirty the same way).
+    pub(super) fn rewind_to_commit(&mut self, cause: &'static str) -> Result<(), EngineError> {
+        metrics().aborts.with_label_values(&[cause]).inc();
+        if self.transaction_open {
+            self.transport.abort_transaction()?;
+            self.transaction_open = false;
+        } else {
+            // What is in flight is already decided; it is repeated after the rewind.
+            let _ = self.transport.flush()?;
+        }
+        self.detectable.clear();
+        let owned: Vec<TopicPartition> = self.assigned.iter().cloned().collect();
+        let committed = self.transport.committed(&owned)?;
+        for (tp, c) in owned.iter().zip(committed) {
+            self.transport.seek(tp, c.offset)?;
+        }
+        self.tasks.clear();
+        self.restoring.clear();
+        self.route.clear();
+        self.orphans.clear();
+        self.ended_orphans.clear();
+        self.transport.pause(&owned);
+        self.paused.extend(owned);
+        self.uncommitted = false;
+        self.form_tasks()
+    }
+
+    fn update_gauges(&self) {
+        let m = metrics();
+        let stores = self.tasks.values().filter_map(|t| t.store.as_ref());
+        m.state_keys
+            .set(stores.clone().map(|s| s.len() as i64).sum());
+        m.timers_open
+            .set(stores.map(|s| s.timer_count() as i64).sum());
+        m.buffered_records
+            .set(self.tasks.values().map(|t| t.buffered() as i64).sum());
+    }
+}

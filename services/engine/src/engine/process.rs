@@ -1,0 +1,262 @@
+//! Letting each task decide what it can: records in time order, timers at their
+//! deadlines, outputs stamped and sent, bad records to dead-letter, and a decision
+//! that panics caught at the boundary of that one record.
+
+use super::{Engine, EngineError};
+use crate::metrics::engine as metrics;
+use crate::processor::{Decoded, InputRecord, OutRecord, Processor, Rejection};
+use crate::record::{Outgoing, Record};
+use crate::task::{Next, Task, TaskId};
+use crate::transport::Transport;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use wismo_codec::dead_letter_kind;
+use wismo_core::model::{Origin, Timestamp};
+
+fn at(ms: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    text.chars().take(200).collect()
+}
+
+impl<P: Processor, T: Transport> Engine<P, T> {
+    /// Runs every task until it must wait or has used its budget.
+    pub(super) fn process_tasks(&mut self) -> Result<bool, EngineError> {
+        let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
+        let mut progress = false;
+        for id in ids {
+            let Some(mut task) = self.tasks.remove(&id) else {
+                continue;
+            };
+            let result = self.run_task(&mut task);
+            self.tasks.insert(id, task);
+            progress |= result?;
+            if self.rewind.is_some() {
+                break;
+            }
+        }
+        Ok(progress)
+    }
+
+    fn run_task(&mut self, task: &mut Task<P::State>) -> Result<bool, EngineError> {
+        let mut done = 0;
+        while done < self.config.task_budget {
+            let clock = self.clockwork();
+            for q in task.queues.iter_mut() {
+                let n = q.note_timeouts(&clock);
+                if n > 0 {
+                    metrics().upstream_timeouts.inc_by(n as u64);
+                    tracing::warn!(task = %task.id, writers = n, "an upstream writer fell silent; no longer waiting for it");
+                }
+            }
+            match task.next(&clock) {
+                Next::Wait => break,
+                Next::Timer(deadline, key) => self.fire(task, deadline, key)?,
+                Next::Record(input) => {
+                    if task.proceeds_without_an_input() {
+                        metrics().idle_proceeds.inc();
+                    }
+                    let Some(record) = task.pop(input) else {
+                        break;
+                    };
+                    self.decide(task, record)?;
+                }
+            }
+            self.uncommitted = true;
+            done += 1;
+            if self.rewind.is_some() {
+                break;
+            }
+        }
+        Ok(done > 0)
+    }
+
+    fn decide(&mut self, task: &mut Task<P::State>, record: Record) -> Result<(), EngineError> {
+        let now = at(record.timestamp);
+        let view = InputRecord {
+            topic: &record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.as_deref(),
+            payload: record.value.as_deref(),
+        };
+        if self
+            .poison
+            .contains(&(record.topic_partition(), record.offset))
+        {
+            let letter = self.dead_letters.for_input(
+                &view,
+                dead_letter_kind::PROCESSING,
+                "processing failed repeatedly: its decision panicked",
+                now,
+            );
+            metrics()
+                .dead_letters
+                .with_label_values(&[dead_letter_kind::PROCESSING])
+                .inc();
+            return self.emit(task, letter, record.timestamp);
+        }
+        let keyed_task = task.store.is_some();
+        let failpoint = self.config.panic_on_key.as_deref();
+        let processor = &mut self.processor;
+        let store = &mut task.store;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if failpoint.is_some() && view.key == failpoint.map(str::as_bytes) {
+                panic!("failpoint: a decision that panics");
+            }
+            let decoded = processor.decode(&view)?;
+            Ok::<_, Rejection>(match decoded {
+                Decoded::Forward(records) => records,
+                Decoded::Keyed { key, input } => {
+                    let Some(store) = store.as_mut().filter(|_| keyed_task) else {
+                        return Err(Rejection::invalid(
+                            "a record of a forward-only topic decoded to a keyed input",
+                        ));
+                    };
+                    let state = store.take(&key);
+                    let step = processor.decide(&key, state, input, now);
+                    let deadline = step.state.as_ref().and_then(|s| processor.next_deadline(s));
+                    store.put(key, step.state, deadline);
+                    step.records
+                }
+            })
+        }));
+        match outcome {
+            Ok(Ok(records)) => {
+                for r in records {
+                    self.emit(task, r, record.timestamp)?;
+                }
+                Ok(())
+            }
+            Ok(Err(rejection)) => {
+                metrics()
+                    .dead_letters
+                    .with_label_values(&[rejection.kind.as_str()])
+                    .inc();
+                tracing::warn!(topic = %record.topic, partition = record.partition, offset = record.offset, kind = rejection.kind.as_str(), reason = %rejection.reason, "record rejected to dead-letter");
+                let letter = self.dead_letters.for_input(
+                    &view,
+                    rejection.kind.as_str(),
+                    &rejection.reason,
+                    now,
+                );
+                self.emit(task, letter, record.timestamp)
+            }
+            Err(payload) => {
+                // The key's state went into the decision: rewind to the last commit,
+                // and on the way back send this record to dead-letter instead.
+                tracing::error!(topic = %record.topic, partition = record.partition, offset = record.offset, panic = %panic_message(&*payload), "decision panicked; rewinding, the record goes to dead-letter");
+                self.poison
+                    .insert((record.topic_partition(), record.offset));
+                self.rewind = Some("panic");
+                Ok(())
+            }
+        }
+    }
+
+    fn fire(
+        &mut self,
+        task: &mut Task<P::State>,
+        deadline: Timestamp,
+        key: String,
+    ) -> Result<(), EngineError> {
+        let due = deadline.timestamp_millis();
+        task.stream_time = task.stream_time.max(due);
+        let Some(store) = task.store.as_mut() else {
+            return Ok(());
+        };
+        let Some(state) = store.take(&key) else {
+            store.put(key, None, None);
+            return Ok(());
+        };
+        if self.poisoned_timers.contains(&(key.clone(), due)) {
+            // Keep the state, drop this deadline; the next decision re-arms timers.
+            store.put(key.clone(), Some(state), None);
+            let origin = Origin {
+                topic: format!("timer:{key}"),
+                partition: task.id.partition,
+                offset: due,
+            };
+            let letter = self.dead_letters.letter(
+                &origin,
+                Some(key.into_bytes()),
+                None,
+                dead_letter_kind::PROCESSING,
+                "timer failed repeatedly: its decision panicked",
+                deadline,
+            );
+            return self.emit(task, letter, due);
+        }
+        let processor = &mut self.processor;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let step = processor.on_timer(&key, state, deadline);
+            let next = step.state.as_ref().and_then(|s| processor.next_deadline(s));
+            (step, next)
+        }));
+        let (step, next) = match outcome {
+            Ok(v) => v,
+            Err(payload) => {
+                tracing::error!(%key, deadline = %deadline, panic = %panic_message(&*payload), "timer panicked; rewinding, the timer goes to dead-letter");
+                self.poisoned_timers.insert((key, due));
+                self.rewind = Some("panic");
+                return Ok(());
+            }
+        };
+        // A deadline that does not move forward would fire for ever.
+        let next = next.map(|n| n.max(deadline + chrono::Duration::milliseconds(1)));
+        store.put(key, step.state, next);
+        let m = metrics();
+        m.timers_fired.inc();
+        m.timer_lag_seconds
+            .observe((self.now_ms() - due).max(0) as f64 / 1000.0);
+        for r in step.records {
+            self.emit(task, r, due)?;
+        }
+        Ok(())
+    }
+
+    /// Stamps an output and sends it. Records for internal topics name their task.
+    pub(super) fn emit(
+        &mut self,
+        task: &mut Task<P::State>,
+        record: OutRecord,
+        decided_at: i64,
+    ) -> Result<(), EngineError> {
+        let not_before = record.not_before.map_or(i64::MIN, |t| t.timestamp_millis());
+        let stamp = task.stamp(decided_at.max(not_before));
+        if let Some(t) = record.detectable_at {
+            self.detectable.push(t.timestamp_millis());
+        }
+        let internal = self.groups[task.id.group].writes.contains(&record.topic);
+        let outgoing = Outgoing {
+            topic: Arc::from(record.topic.as_str()),
+            partition: None,
+            key: Some(record.key.into_bytes()),
+            value: Some(record.payload),
+            timestamp: stamp,
+            source: internal.then_some(task.source),
+            watermark: None,
+        };
+        self.send(outgoing)
+    }
+
+    pub(super) fn send(&mut self, outgoing: Outgoing) -> Result<(), EngineError> {
+        if self.transactional() && !self.transaction_open {
+            self.transport.begin_transaction()?;
+            self.transaction_open = true;
+        }
+        metrics()
+            .produced
+            .with_label_values(&[&outgoing.topic])
+            .inc();
+        self.transport.send(outgoing)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! Prometheus metrics of the engine. Services register their own in the same
+//! (default) registry, so `/metrics` shows both.
+
+use prometheus::{
+    register_histogram, register_histogram_vec, register_int_counter, register_int_counter_vec,
+    register_int_gauge, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+};
+use std::sync::OnceLock;
+
+pub struct EngineMetrics {
+    pub consumed: IntCounterVec,
+    pub produced: IntCounterVec,
+    pub dead_letters: IntCounterVec,
+    pub commit_seconds: Histogram,
+    pub commits: IntCounter,
+    pub aborts: IntCounterVec,
+    pub idle_proceeds: IntCounter,
+    pub upstream_timeouts: IntCounter,
+    pub watermarks_sent: IntCounter,
+    pub buffered_records: IntGauge,
+    pub tasks_restoring: IntGauge,
+    pub state_keys: IntGauge,
+    pub timers_open: IntGauge,
+    pub timers_fired: IntCounter,
+    /// Seconds between a timer's deadline and the moment it fired.
+    pub timer_lag_seconds: Histogram,
+    pub restore_seconds: Histogram,
+    pub restored_keys: IntCounter,
+    pub partitions_assigned: IntGauge,
+    pub rebalances: IntCounterVec,
+    pub commit_failures: IntCounter,
+    pub stage_seconds: HistogramVec,
+    pub encode_failures: IntCounter,
+    pub detection_lag_seconds: Histogram,
+}
+
+/// The process-wide metrics; registered on first use.
+pub fn engine() -> &'static EngineMetrics {
+    static METRICS: OnceLock<EngineMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        // Registration fails only on a duplicate name: a bug any test run catches.
+        const M: &str = "metric names are unique";
+        EngineMetrics {
+            consumed: register_int_counter_vec!(
+                "wismo_records_consumed_total",
+                "Input records consumed.",
+                &["topic"]
+            )
+            .expect(M),
+            produced: register_int_counter_vec!(
+                "wismo_records_produced_total",
+                "Records produced and acknowledged.",
+                &["topic"]
+            )
+            .expect(M),
+            dead_letters: register_int_counter_vec!(
+                "wismo_dead_letters_total",
+                "Records sent to the dead-letter topic, by kind.",
+                &["kind"]
+            )
+            .expect(M),
+            commit_seconds: register_histogram!(
+                "wismo_commit_seconds",
+                "Time to commit: outputs acknowledged, changelog written, offsets committed.",
+                vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0]
+            )
+            .expect(M),
+            commits: register_int_counter!("wismo_commits_total", "Commits completed.").expect(M),
+            aborts: register_int_counter_vec!(
+                "wismo_aborts_total",
+                "Times the tasks were rewound to their last commit, by cause.",
+                &["cause"]
+            )
+            .expect(M),
+            idle_proceeds: register_int_counter!(
+                "wismo_task_idle_proceeds_total",
+                "Records decided while an input of their task was empty and caught up (after the max task idle time)."
+            )
+            .expect(M),
+            upstream_timeouts: register_int_counter!(
+                "wismo_upstream_timeouts_total",
+                "Writers of an internal input no longer waited for after their silence outlasted the upstream timeout."
+            )
+            .expect(M),
+            watermarks_sent: register_int_counter!(
+                "wismo_watermarks_sent_total",
+                "Watermark records sent to internal topics."
+            )
+            .expect(M),
+            buffered_records: register_int_gauge!(
+                "wismo_buffered_records",
+                "Records fetched and waiting to be decided."
+            )
+            .expect(M),
+            tasks_restoring: register_int_gauge!(
+                "wismo_tasks_restoring",
+                "Tasks whose state is being restored from the changelog."
+            )
+            .expect(M),
+            state_keys: register_int_gauge!("wismo_state_keys", "Keys held in memory.").expect(M),
+            timers_open: register_int_gauge!("wismo_timers_open", "Keys with an armed timer.")
+                .expect(M),
+            timers_fired: register_int_counter!("wismo_timers_fired_total", "Timers fired.")
+                .expect(M),
+            timer_lag_seconds: register_histogram!(
+                "wismo_timer_lag_seconds",
+                "Delay between a timer's deadline and its firing.",
+                vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0]
+            )
+            .expect(M),
+            restore_seconds: register_histogram!(
+                "wismo_restore_seconds",
+                "Time to restore one partition's state from its changelog."
+            )
+            .expect(M),
+            restored_keys: register_int_counter!(
+                "wismo_restored_keys_total",
+                "Keys restored from changelogs."
+            )
+            .expect(M),
+            partitions_assigned: register_int_gauge!(
+                "wismo_partitions_assigned",
+                "Input partitions this instance owns."
+            )
+            .expect(M),
+            rebalances: register_int_counter_vec!(
+                "wismo_rebalances_total",
+                "Rebalance events.",
+                &["kind"]
+            )
+            .expect(M),
+            commit_failures: register_int_counter!(
+                "wismo_commit_failures_total",
+                "Offset commits that failed (the batch will be redelivered)."
+            )
+            .expect(M),
+            stage_seconds: register_histogram_vec!(
+                "wismo_stage_seconds",
+                "Time per stage of a batch.",
+                &["stage"]
+            )
+            .expect(M),
+            detection_lag_seconds: register_histogram!(
+                "wismo_detection_lag_seconds",
+                "Time to detect: from the instant a problem became detectable to its command being acknowledged on the output topic.",
+                vec![0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 15.0, 60.0]
+            )
+            .expect(M),
+            encode_failures: register_int_counter!(
+                "wismo_encode_failures_total",
+                "Outputs that failed to encode (a bug; see logs)."
+            )
+            .expect(M),
+        }
+    })
+}

@@ -1,0 +1,432 @@
+//! One input partition of a task: the records fetched but not yet decided, and how
+//! far in event time the input is known to have come (its frontier).
+//!
+//! A partition written by the shop or a carrier is one queue in offset order. A
+//! partition written by wismo's own tasks (an internal topic) merges its writers in
+//! time ([`merge`]).
+
+mod merge;
+
+use crate::checkpoint::WriterMark;
+use crate::record::Record;
+use crate::store::fingerprint;
+use merge::MergedQueue;
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+
+/// Event-time bounds the queue needs from its task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clockwork {
+    /// The wall clock (virtual in replay), epoch ms.
+    pub wall: i64,
+    /// An idle, caught-up input holds the others back until the wall clock is this
+    /// far past them.
+    pub idle: i64,
+    /// A writer silent for this long is no longer waited for.
+    pub upstream_timeout: Option<i64>,
+}
+
+impl Clockwork {
+    fn idle_frontier(&self) -> i64 {
+        self.wall.saturating_sub(self.idle)
+    }
+
+    fn silent_too_long(&self, since: i64) -> bool {
+        self.upstream_timeout
+            .is_some_and(|t| self.wall.saturating_sub(since) > t)
+    }
+}
+
+#[derive(Debug)]
+enum Buffer {
+    External(VecDeque<Record>),
+    Internal(MergedQueue),
+}
+
+#[derive(Debug)]
+pub(crate) struct InputQueue {
+    /// Tie-break between inputs at equal timestamps: lower first.
+    pub rank: usize,
+    buffer: Buffer,
+    /// The broker said this partition has no more records for now (external only).
+    pub at_end: bool,
+    /// The offset after the last record decided (external only).
+    consumed_to: Option<i64>,
+}
+
+/// The head of a queue, for choosing across queues.
+pub(crate) struct Head<'a> {
+    pub timestamp: i64,
+    pub rank: usize,
+    record: &'a Record,
+}
+
+impl<'a> Head<'a> {
+    fn new(record: &'a Record, rank: usize) -> Self {
+        Head {
+            timestamp: record.timestamp,
+            rank,
+            record,
+        }
+    }
+
+    /// Earliest first; equal times by input rank, then key, then content, so the
+    /// choice never depends on partition counts or fetch timing.
+    pub fn cmp(&self, other: &Head<'_>) -> Ordering {
+        self.timestamp
+            .cmp(&other.timestamp)
+            .then(self.rank.cmp(&other.rank))
+            .then_with(|| self.record.key.cmp(&other.record.key))
+            .then_with(|| {
+                let a = self.record.value.as_deref().map_or(0, fingerprint);
+                let b = other.record.value.as_deref().map_or(0, fingerprint);
+                a.cmp(&b)
+            })
+            .then(self.record.offset.cmp(&other.record.offset))
+    }
+}
+
+impl InputQueue {
+    /// `limit`: most records kept (a merged queue reads on past it, see [`merge`]).
+    pub fn new(rank: usize, internal: bool, wall: i64, limit: usize) -> Self {
+        let buffer = if internal {
+            Buffer::Internal(MergedQueue::new(wall, limit))
+        } else {
+            Buffer::External(VecDeque::new())
+        };
+        InputQueue {
+            rank,
+            buffer,
+            at_end: false,
+            consumed_to: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.buffer {
+            Buffer::External(q) => q.len(),
+            Buffer::Internal(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether it pauses its partition when full (an external one), rather than
+    /// reading on (a merged one).
+    pub fn pauses(&self) -> bool {
+        matches!(self.buffer, Buffer::External(_))
+    }
+
+    /// Takes in a fetched record. On an internal topic a watermark only moves time.
+    pub fn push(&mut self, record: Record, wall: i64) {
+        self.at_end = false;
+        match &mut self.buffer {
+            Buffer::External(q) => q.push_back(record),
+            Buffer::Internal(m) => m.push(record, wall),
+        }
+    }
+
+    pub fn head(&self) -> Option<Head<'_>> {
+        match &self.buffer {
+            Buffer::External(q) => q.front().map(|r| Head::new(r, self.rank)),
+            Buffer::Internal(m) => m.head(self.rank),
+        }
+    }
+
+    /// Takes the head out to be decided.
+    pub fn pop(&mut self) -> Option<Record> {
+        match &mut self.buffer {
+            Buffer::External(q) => {
+                let record = q.pop_front()?;
+                self.consumed_to = Some(record.offset + 1);
+                Some(record)
+            }
+            Buffer::Internal(m) => m.pop(),
+        }
+    }
+
+    /// No record still to come from this input is earlier than this (records that
+    /// arrive late, behind their own partition's time, aside). `i64::MIN`: unknown,
+    /// wait.
+    pub fn frontier(&self, clock: &Clockwork) -> i64 {
+        match &self.buffer {
+            Buffer::External(q) => match q.front() {
+                Some(r) => r.timestamp,
+                None if self.at_end => clock.idle_frontier(),
+                None => i64::MIN,
+            },
+            Buffer::Internal(m) => m.frontier(clock),
+        }
+    }
+
+    /// A merged queue that holds its task back drops what cannot be decided
+    /// before the records it did not keep.
+    pub fn make_room(&mut self) {
+        if let Buffer::Internal(m) = &mut self.buffer {
+            m.make_room();
+        }
+    }
+
+    /// Where to read the partition again from, when a merged queue has room or
+    /// holds its task back (`blocking`).
+    pub fn refetch_from(&self, blocking: bool) -> Option<i64> {
+        match &self.buffer {
+            Buffer::External(_) => None,
+            Buffer::Internal(m) => m.refetch_from(blocking),
+        }
+    }
+
+    /// The partition is read again from `offset`.
+    pub fn reread_from(&mut self, offset: i64) {
+        if let Buffer::Internal(m) = &mut self.buffer {
+            m.reread_from(offset);
+        }
+    }
+
+    /// Writers newly given up on for their silence: counted once each.
+    pub fn note_timeouts(&mut self, clock: &Clockwork) -> usize {
+        match &mut self.buffer {
+            Buffer::External(_) => 0,
+            Buffer::Internal(m) => m.note_timeouts(clock),
+        }
+    }
+
+    /// What is known of each writer, for the checkpoint: how far its records were
+    /// decided, and its frontier (so a restart need not wait to hear from it).
+    pub fn writer_marks(&self) -> Vec<WriterMark> {
+        match &self.buffer {
+            Buffer::External(_) => Vec::new(),
+            Buffer::Internal(m) => m.writer_marks(),
+        }
+    }
+
+    /// After a restart: what the last commit knew of each writer, and `of`, the
+    /// number of writers (the partition count of the writers' input).
+    pub fn resume(&mut self, marks: &[WriterMark], of: u32, wall: i64) {
+        if let Buffer::Internal(m) = &mut self.buffer {
+            m.resume(marks, of, wall);
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.buffer {
+            Buffer::External(q) => format!("{} records", q.len()),
+            Buffer::Internal(m) => m.describe(),
+        }
+    }
+
+    /// How many writers the queue knows of (internal only).
+    pub fn writer_count(&self) -> u32 {
+        match &self.buffer {
+            Buffer::External(_) => 0,
+            Buffer::Internal(m) => m.writer_count(),
+        }
+    }
+
+    /// The offset to commit: every record before it was decided.
+    pub fn commit_offset(&self) -> Option<i64> {
+        match &self.buffer {
+            Buffer::External(q) => q.front().map(|r| r.offset).or(self.consumed_to),
+            Buffer::Internal(m) => m.commit_offset(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Source;
+    use std::sync::Arc;
+
+    fn rec(offset: i64, ts: i64, source: Option<u32>, mark: Option<i64>) -> Record {
+        Record {
+            topic: Arc::from("t"),
+            partition: 0,
+            offset,
+            timestamp: ts,
+            key: mark.is_none().then(|| format!("k{offset}").into_bytes()),
+            value: mark.is_none().then(|| b"v".to_vec()),
+            source: source.map(|task| Source { task, of: 2 }),
+            watermark: mark,
+        }
+    }
+
+    const CLOCK: Clockwork = Clockwork {
+        wall: 10_000,
+        idle: 100,
+        upstream_timeout: None,
+    };
+
+    #[test]
+    fn an_external_queue_waits_until_it_is_known_to_be_at_its_end() {
+        let mut q = InputQueue::new(0, false, 0, 100);
+        assert_eq!(q.frontier(&CLOCK), i64::MIN);
+        q.push(rec(5, 300, None, None), 0);
+        assert_eq!(q.frontier(&CLOCK), 300);
+        assert_eq!(q.pop().map(|r| r.offset), Some(5));
+        assert_eq!(q.frontier(&CLOCK), i64::MIN);
+        q.at_end = true;
+        assert_eq!(q.frontier(&CLOCK), 9_900);
+        assert_eq!(q.commit_offset(), Some(6));
+    }
+
+    #[test]
+    fn an_internal_queue_merges_writers_in_time_and_waits_for_every_one() {
+        let mut q = InputQueue::new(1, true, 0, 100);
+        q.push(rec(0, 500, Some(0), None), 0);
+        q.push(rec(1, 200, Some(0), Some(200)), 0);
+        // Writer 1 has not spoken: nothing is known.
+        assert_eq!(q.frontier(&CLOCK), i64::MIN);
+        q.push(rec(2, 0, Some(1), Some(400)), 0);
+        assert_eq!(q.frontier(&CLOCK), 400);
+        q.push(rec(3, 450, Some(1), None), 0);
+        assert_eq!(q.head().map(|h| h.timestamp), Some(450));
+        assert_eq!(q.pop().map(|r| r.offset), Some(3));
+        assert_eq!(q.frontier(&CLOCK), 450);
+        // Offset 0 is still to decide, so nothing past it is committed.
+        assert_eq!(q.commit_offset(), Some(0));
+        assert_eq!(q.pop().map(|r| r.offset), Some(0));
+        assert_eq!(q.commit_offset(), Some(4));
+    }
+
+    #[test]
+    fn records_decided_before_a_restart_are_skipped_by_writer() {
+        let mut q = InputQueue::new(0, true, 0, 100);
+        let mark = |task, decided| WriterMark {
+            task,
+            decided: Some(decided),
+            frontier: 0,
+        };
+        q.resume(&[mark(0, 5), mark(1, 2)], 2, 0);
+        q.push(rec(2, 10, Some(1), None), 0);
+        q.push(rec(3, 11, Some(0), None), 0);
+        q.push(rec(4, 12, Some(1), None), 0);
+        q.push(rec(6, 13, Some(0), None), 0);
+        assert_eq!(
+            q.len(),
+            2,
+            "offsets 2 (writer 1) and 3 (writer 0) were decided"
+        );
+        assert_eq!(q.pop().map(|r| r.offset), Some(4));
+        let decided: Vec<_> = q
+            .writer_marks()
+            .iter()
+            .map(|m| (m.task, m.decided))
+            .collect();
+        assert_eq!(decided, vec![(0, Some(5)), (1, Some(4))]);
+        assert_eq!(
+            q.frontier(&CLOCK),
+            12,
+            "writer 1 is known up to its last record"
+        );
+        assert_eq!(q.commit_offset(), Some(6));
+    }
+
+    #[test]
+    fn a_full_merged_queue_reads_on_and_reads_again_what_it_did_not_keep() {
+        let mut q = InputQueue::new(0, true, 0, 2);
+        // Writer 0 runs ahead: its records fill the queue.
+        q.push(rec(0, 100, Some(0), None), 0);
+        q.push(rec(1, 200, Some(0), None), 0);
+        q.push(rec(2, 300, Some(0), None), 0);
+        // Writer 1's first record comes later in the partition but earlier in time.
+        q.push(rec(3, 50, Some(1), None), 0);
+        assert_eq!(q.len(), 2);
+        // Writer 1 is known only up to the record not kept.
+        assert_eq!(q.frontier(&CLOCK), 50);
+        assert_eq!(q.commit_offset(), Some(0));
+        q.make_room();
+        assert_eq!(
+            q.len(),
+            0,
+            "nothing kept can go before writer 1's record at 50"
+        );
+        assert_eq!(q.refetch_from(false), Some(0));
+        q.reread_from(0);
+        for (o, ts, w) in [(0, 100, 0), (1, 200, 0), (2, 300, 0), (3, 50, 1)] {
+            q.push(rec(o, ts, Some(w), None), 0);
+        }
+        // Writer 0's records wait behind writer 1's at 50, which is kept now.
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop().map(|r| r.offset), Some(3));
+        assert_eq!(q.refetch_from(false), Some(0));
+        q.reread_from(0);
+        for (o, ts, w) in [(0, 100, 0), (1, 200, 0), (2, 300, 0), (3, 50, 1)] {
+            q.push(rec(o, ts, Some(w), None), 0);
+        }
+        assert_eq!(
+            q.len(),
+            2,
+            "full again; writer 1's record was decided: skipped"
+        );
+        assert_eq!(q.pop().map(|r| r.offset), Some(0));
+        assert_eq!(q.pop().map(|r| r.offset), Some(1));
+        assert_eq!(q.refetch_from(false), Some(2));
+        q.reread_from(2);
+        q.push(rec(2, 300, Some(0), None), 0);
+        q.push(rec(3, 50, Some(1), None), 0);
+        assert_eq!(q.pop().map(|r| r.offset), Some(2));
+        assert_eq!(q.commit_offset(), Some(4));
+    }
+
+    #[test]
+    fn a_record_kept_across_a_second_reading_is_taken_once() {
+        let mut q = InputQueue::new(0, true, 0, 2);
+        q.push(rec(0, 10, Some(0), None), 0);
+        q.push(rec(1, 20, Some(0), None), 0);
+        // Full: writer 1's record is not kept.
+        q.push(rec(2, 30, Some(1), None), 0);
+        assert_eq!(q.pop().map(|r| r.offset), Some(0));
+        // Room again: writer 0's next record is kept, past the one not kept.
+        q.push(rec(3, 25, Some(0), None), 0);
+        assert_eq!(q.pop().map(|r| r.offset), Some(1));
+        assert_eq!(q.commit_offset(), Some(2));
+        q.reread_from(q.refetch_from(false).expect("offset 2 not kept"));
+        q.push(rec(2, 30, Some(1), None), 0);
+        q.push(rec(3, 25, Some(0), None), 0);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|r| r.offset).collect();
+        assert_eq!(order, vec![3, 2], "each record once, in time");
+        assert_eq!(q.commit_offset(), Some(4));
+    }
+
+    #[test]
+    fn a_writer_read_again_is_known_only_as_far_as_it_is_read_again() {
+        let mut q = InputQueue::new(0, true, 0, 2);
+        q.push(rec(0, 10, Some(0), None), 0);
+        q.push(rec(1, 20, Some(0), None), 0);
+        q.push(rec(2, 30, Some(0), None), 0);
+        q.push(rec(3, 40, Some(0), Some(40)), 0);
+        q.push(rec(4, 0, Some(1), Some(1_000)), 0);
+        assert_eq!(q.pop().map(|r| r.offset), Some(0));
+        assert_eq!(q.pop().map(|r| r.offset), Some(1));
+        q.reread_from(q.refetch_from(false).expect("offset 2 not kept"));
+        q.push(rec(2, 30, Some(0), None), 0);
+        assert_eq!(q.pop().map(|r| r.offset), Some(2));
+        // The watermark at offset 3 is not read again yet: writer 0 may still
+        // have records from 30 on.
+        assert_eq!(q.frontier(&CLOCK), 30);
+        q.push(rec(3, 40, Some(0), Some(40)), 0);
+        assert_eq!(q.frontier(&CLOCK), 40);
+    }
+
+    #[test]
+    fn a_silent_writer_is_given_up_on_after_the_timeout() {
+        let clock = Clockwork {
+            upstream_timeout: Some(1_000),
+            ..CLOCK
+        };
+        let mut q = InputQueue::new(0, true, 0, 100);
+        q.push(rec(0, 0, Some(0), Some(100)), 8_000);
+        q.push(rec(1, 0, Some(1), Some(100)), 9_500);
+        assert_eq!(q.frontier(&clock), 100);
+        let later = Clockwork {
+            wall: 9_200 + 1_000,
+            ..clock
+        };
+        assert_eq!(q.frontier(&later), 100);
+        assert_eq!(q.note_timeouts(&later), 1);
+        assert_eq!(q.note_timeouts(&later), 0);
+    }
+}

@@ -1,0 +1,101 @@
+//! For every seed: the commands of a run with crashes (between decide, produce,
+//! changelog and commit), rebalances, varied fetches and one input running ahead of
+//! another equal `replay`'s, whole record for whole record; nothing is lost; a
+//! repeat (at-least-once only) is byte-identical; a transactional run repeats
+//! nothing. A failure names its seed: `WISMO_SIM_SEED=<seed> cargo test -p replay
+//! --test simulation` runs that one alone.
+
+mod sim;
+
+use sim::{chaotic, reference, workload};
+use wismo_engine::DeliveryMode;
+
+/// Seeds per test function (two functions, so both cores work).
+fn seeds() -> u64 {
+    std::env::var("WISMO_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000)
+}
+
+fn check(seed: u64) {
+    let delivery = if seed.is_multiple_of(2) {
+        DeliveryMode::AtLeastOnce
+    } else {
+        DeliveryMode::Transactional
+    };
+    let topics = sim::settings(1, 1, delivery).topics;
+    let arrivals = workload::generate(seed, 3 + (seed % 6) as usize, &topics);
+    let expected = reference(&arrivals, delivery);
+    let (got, story) = chaotic(&arrivals, seed, delivery);
+    let context = format!("seed {seed} ({delivery:?}, {story:?}); rerun: WISMO_SIM_SEED={seed}");
+    for ((topic, id), copies) in &got.commands {
+        assert!(
+            copies.windows(2).all(|w| w[0] == w[1]),
+            "{context}: copies of {topic} {id} differ"
+        );
+    }
+    let (want, have) = (expected.distinct(), got.distinct());
+    let lost: Vec<_> = want.keys().filter(|k| !have.contains_key(*k)).collect();
+    let extra: Vec<_> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+    if std::env::var("WISMO_SIM_DEBUG").is_ok() {
+        let show =
+            |k: &(String, String), b: &Vec<u8>| replay::render::value(&topics, &k.0, b).to_string();
+        for k in &lost {
+            eprintln!("LOST {}", show(k, &want[*k]));
+        }
+        for k in &extra {
+            eprintln!("EXTRA {}", show(k, &have[*k]));
+        }
+    }
+    assert!(
+        lost.is_empty() && extra.is_empty(),
+        "{context}: lost {lost:?}, extra {extra:?}"
+    );
+    for (k, bytes) in &want {
+        if have.get(k) != Some(bytes) {
+            let show = |b: &Vec<u8>| replay::render::value(&topics, &k.0, b).to_string();
+            panic!(
+                "{context}: {k:?} differs from replay's\nreplay: {}\nrun:    {}",
+                show(bytes),
+                have.get(k).map(show).unwrap_or_default(),
+            );
+        }
+    }
+    assert_eq!(
+        expected.dead_letters, got.dead_letters,
+        "{context}: dead letters differ"
+    );
+    if delivery == DeliveryMode::Transactional {
+        let repeated: Vec<_> = got.repeated().collect();
+        assert!(
+            repeated.is_empty(),
+            "{context}: a transactional run repeated {repeated:?}"
+        );
+    }
+}
+
+fn run(range: std::ops::Range<u64>) {
+    if let Some(seed) = std::env::var("WISMO_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        if range.contains(&seed) {
+            check(seed);
+        }
+        return;
+    }
+    for seed in range {
+        check(seed);
+    }
+}
+
+#[test]
+fn seeds_of_the_first_half_decide_as_replay_does() {
+    run(0..seeds());
+}
+
+#[test]
+fn seeds_of_the_second_half_decide_as_replay_does() {
+    run(seeds()..2 * seeds());
+}
