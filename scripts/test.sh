@@ -2,16 +2,25 @@
 # Runs the whole wismo test suite: the single "run all tests" entry point
 # (CI runs it through .ci/run).
 #
-#   1. scripts/install-tools.sh  (tansu broker, C build deps; idempotent)
+#   1. scripts/install-tools.sh  (JDK, Apache Kafka from Maven Central, C build
+#      deps; idempotent)
 #   2. cargo fmt --check
 #   3. cargo build --workspace --bins --all-targets
 #      (the e2e tests spawn the service binaries from target/debug/)
 #   4. cargo clippy --workspace --all-targets -- -D warnings
-#   5. cargo test --workspace  (unit, property and e2e tests; the e2e tests
-#      start their own tansu brokers on free loopback ports)
+#   5. cargo test --workspace: unit, property and scenario tests, the seeded
+#      simulation, and the e2e tests (each e2e test binary starts one Apache
+#      Kafka broker on a free loopback port, and each test its own topics)
+#   6. scripts/validate-deploy.sh: the Helm chart, kustomize, image and alerts,
+#      checked offline
+#   7. scripts/fuzz.sh 10: each fuzz target for 10 seconds
+#   8. loadtest chaos --profile short: kills, rebalances and a broker outage
+#      under load, against replay
 #
-# Extra arguments are passed to `cargo test`, e.g. `scripts/test.sh -p wismo-e2e`
-# still builds and lints everything first. With CI set, cargo runs --locked.
+# WISMO_HEAVY=1 adds the long runs: 10,000 simulation seeds per test in release,
+# and the benchmarks' own checks. Extra arguments are passed to `cargo test`, e.g.
+# `scripts/test.sh -p wismo-e2e` (then steps 6 to 8 are skipped). With CI set,
+# cargo runs --locked.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,8 +50,24 @@ cargo clippy "${locked[@]}" --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 if [ $# -gt 0 ]; then
     cargo test "${locked[@]}" "$@"
-else
-    cargo test "${locked[@]}" --workspace
+    step "all tests passed (selected)"
+    exit 0
+fi
+cargo test "${locked[@]}" --workspace
+
+step "scripts/validate-deploy.sh (chart, kustomize, image, alerts)"
+scripts/validate-deploy.sh
+
+step "scripts/fuzz.sh 10 (each fuzz target for 10 s)"
+scripts/fuzz.sh 10
+
+step "loadtest chaos --profile short"
+cargo build "${locked[@]}" --release --bins
+target/release/loadtest chaos --profile short
+
+if [ -n "${WISMO_HEAVY:-}" ]; then
+    step "simulation: 10,000 seeds per test (release)"
+    WISMO_SIM_SEEDS=10000 cargo test "${locked[@]}" --release -p replay --test simulation
 fi
 
 step "all tests passed"

@@ -9,7 +9,8 @@
 //!   timestamp, ties in file order;
 //! - a `value_raw` payload is the raw bytes; a record's payload decodes as its
 //!   topic's subject to the line's record with every time moved by the shift, or
-//!   is an error when the record is invalid or the shift would leave the range.
+//!   is an error when the record is invalid or the shift would take it out of the
+//!   range the codec reads back (years 0000 to 9999).
 #![no_main]
 
 // The module itself rather than the `replay` crate, which would bring the Kafka
@@ -18,12 +19,12 @@
 #[path = "../../services/replay/src/event_file.rs"]
 mod event_file;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use event_file::{parse, EventLine, LineValue};
 use libfuzzer_sys::fuzz_target;
-use wismo_codec::{subjects, Codec};
+use wismo_codec::{subjects, Codec, DATE_DAYS_RANGE, TIMESTAMP_MILLIS_RANGE};
 use wismo_config::{Env, Topics};
-use wismo_core::model::{CarrierScan, OrderEvent};
+use wismo_core::model::{serde_time, CarrierScan, OrderEvent, Timestamp};
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else {
@@ -93,14 +94,14 @@ fn payload(line: &EventLine, topics: &Topics, shift: Duration) {
             assert!(result.is_err(), "an invalid order event has a payload");
             return;
         };
-        let shifted = want.occurred_at.checked_add_signed(shift).and_then(|t| {
+        let shifted = shift_time(want.occurred_at, shift).and_then(|t| {
             let p = want
                 .placed
                 .as_mut()
                 .and_then(|p| p.promised_delivery_date.as_mut());
             match p {
                 Some(d) => {
-                    *d = d.checked_add_signed(Duration::days(shift.num_days()))?;
+                    *d = shift_date(*d, shift)?;
                     Some(t)
                 }
                 None => Some(t),
@@ -121,11 +122,9 @@ fn payload(line: &EventLine, topics: &Topics, shift: Duration) {
             assert!(result.is_err(), "an invalid scan has a payload");
             return;
         };
-        let at = want.occurred_at.checked_add_signed(shift);
+        let at = shift_time(want.occurred_at, shift);
         let edd = match want.carrier_edd {
-            Some(d) => d
-                .checked_add_signed(Duration::days(shift.num_days()))
-                .map(Some),
+            Some(d) => shift_date(d, shift).map(Some),
             None => Some(None),
         };
         let (Some(at), Some(edd)) = (at, edd) else {
@@ -144,4 +143,15 @@ fn payload(line: &EventLine, topics: &Topics, shift: Duration) {
             "a record for {topic}, which is not an input topic"
         );
     }
+}
+
+/// Where a shift must land for the payload to exist: inside what the codec reads.
+fn shift_time(t: Timestamp, shift: Duration) -> Option<Timestamp> {
+    t.checked_add_signed(shift)
+        .filter(|t| TIMESTAMP_MILLIS_RANGE.contains(&t.timestamp_millis()))
+}
+
+fn shift_date(d: NaiveDate, shift: Duration) -> Option<NaiveDate> {
+    d.checked_add_signed(Duration::days(shift.num_days()))
+        .filter(|d| DATE_DAYS_RANGE.contains(&serde_time::date::to_days(*d)))
 }

@@ -4,10 +4,13 @@
 //!   takes, next to a plain read of the same bytes.
 //! * `throughput`: how fast the three services decide a backlog of N orders' input,
 //!   next to a plain consume-and-produce of the same records on the same broker.
+//! * `chaos`: kills, scaling, a rolling restart and broker outages under a paced
+//!   load, with every command compared with `replay`'s. See `chaos/mod.rs`.
 //! * `simulate`: a month of orders with known truth through wismo's decisions, in
 //!   memory, and a decision-quality report. See `docs/decision-quality.md`.
 
 mod alloc;
+mod chaos;
 mod gen;
 mod measure;
 mod produce;
@@ -34,6 +37,9 @@ enum Command {
     /// Time the three services deciding a backlog of N orders against a raw
     /// consume-and-produce passthrough of the same input records.
     Throughput(throughput::ThroughputArgs),
+    /// Kill, scale, restart and cut off the services and the broker under a paced
+    /// load, and compare every command with replay's, once per delivery mode.
+    Chaos(chaos::ChaosArgs),
     /// Run a simulated month with known truth through wismo's decisions and write a
     /// decision-quality report (Markdown and PNG charts).
     Simulate(simulate::SimulateArgs),
@@ -43,6 +49,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Restore(args) => restore::run(args),
         Command::Throughput(args) => throughput::run(args),
+        Command::Chaos(args) => chaos::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

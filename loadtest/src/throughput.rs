@@ -14,10 +14,10 @@
 //! Reports medians of the rounds and the medians of each round's wismo/raw ratios,
 //! and ends with one `summary:` line. See `docs/performance.md`.
 
-mod commands;
+pub(crate) mod commands;
 mod input;
 mod peer;
-mod pipeline;
+pub(crate) mod pipeline;
 mod raw;
 mod replay;
 
@@ -59,6 +59,18 @@ pub struct ThroughputArgs {
     /// Longest a single run may take, in seconds.
     #[arg(long, default_value_t = 900)]
     timeout_secs: u64,
+    /// An extra `KEY=VALUE` for the services' environment (repeatable), e.g.
+    /// `--service-env WISMO_MAX_BUFFERED_RECORDS=100000`, to see what one setting
+    /// changes. The figures in `docs/performance.md` use none unless they say so.
+    #[arg(long = "service-env", value_parser = key_value)]
+    service_env: Vec<(String, String)>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +117,7 @@ struct Bench {
     partitions: i32,
     all_at_once: bool,
     delivery: String,
+    service_env: Vec<(String, String)>,
     timeout: Duration,
 }
 
@@ -171,6 +184,9 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         input.first.format("%Y-%m-%d %H:%M"),
         input.last.format("%Y-%m-%d %H:%M"),
     );
+    if !args.service_env.is_empty() {
+        eprintln!("service environment added: {:?}", args.service_env);
+    }
     let bench = Bench {
         bootstrap,
         orders_topic,
@@ -181,6 +197,7 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<()> {
         partitions: args.partitions,
         all_at_once: args.all_at_once,
         delivery: args.delivery.clone(),
+        service_env: args.service_env.clone(),
         timeout: Duration::from_secs(args.timeout_secs),
     };
 
@@ -250,14 +267,19 @@ impl Bench {
 
     /// One pipeline run, and how its commands compare with replay's.
     fn wismo(&self) -> anyhow::Result<(Run, commands::Comparison)> {
-        let mode = [("WISMO_DELIVERY_MODE", self.delivery.as_str())];
+        let mut env = vec![("WISMO_DELIVERY_MODE", self.delivery.as_str())];
+        env.extend(
+            self.service_env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         let setup = pipeline::Setup {
             bootstrap: &self.bootstrap,
             orders: &self.orders_topic,
             scans: &self.scans_topic,
             partitions: self.partitions,
             policy: &self.policy,
-            extra_env: &mode,
+            extra_env: &env,
             broker_pid: self.broker_pid,
             all_at_once: self.all_at_once,
             timeout: self.timeout,
@@ -269,9 +291,9 @@ impl Bench {
             .replay_until(cut + chrono::Duration::seconds(1), &self.policy)?;
         let comparison = commands::compare(&w.commands, &replayed.commands, w.cut);
         eprintln!(
-            "  cpu by service (matcher, tracker, dispatcher) {:.2?}; {} commands decided by the \
-             cut, replay {}, equal {}",
-            w.cpu, comparison.live, comparison.replay, comparison.equal
+            "  cpu by service (matcher, tracker, dispatcher) {:.2?}; tracker consumed {:.0} \
+             records; {} commands decided by the cut, replay {}, equal {}",
+            w.cpu, w.tracker_consumed, comparison.live, comparison.replay, comparison.equal
         );
         let run = Run {
             wall: w.wall,

@@ -44,6 +44,9 @@ pub struct WismoRun {
     pub commands: Commands,
     /// Commands decided by this instant (epoch ms) are final on both sides.
     pub cut: i64,
+    /// Records the order-tracker consumed, input records read again included:
+    /// above the input's count when it reads a partition more than once.
+    pub tracker_consumed: f64,
 }
 
 /// How to run the services.
@@ -84,7 +87,7 @@ impl Running {
 }
 
 /// Sum of a counter over every label set whose labels contain `needle`.
-fn counter(metrics: &str, name: &str, needle: &str) -> f64 {
+pub(crate) fn counter(metrics: &str, name: &str, needle: &str) -> f64 {
     metrics
         .lines()
         .filter(|l| l.starts_with(name) && l.contains(needle))
@@ -143,10 +146,11 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let stage = Instant::now();
     let expected = input.replayed.commands.len() as i64;
     let counter_client = CommandCount::new(setup.bootstrap, &topics)?;
+    let mut tracker_consumed = 0.0;
     let (first, done) = wait(deadline, || {
         let t = services[1].as_mut().context("tracker")?.metrics()?;
-        let consumed = counter(&t, "wismo_records_consumed_total", "");
-        Ok((consumed > 0.0, counter_client.count()? >= expected))
+        tracker_consumed = counter(&t, "wismo_records_consumed_total", "");
+        Ok((tracker_consumed > 0.0, counter_client.count()? >= expected))
     })?;
     start_up += first.duration_since(stage);
     for (i, s) in services.iter().enumerate() {
@@ -167,6 +171,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         broker_cpu: broker1.zip(broker0).map(|(b1, b0)| b1 - b0),
         commands,
         cut: matcher_stopped_at.unwrap_or(stopped_at) - MARGIN_MS,
+        tracker_consumed,
     })
 }
 

@@ -5,7 +5,7 @@
 //! base id (1..=6); version `v` from `schemas/history/<subject>/` has id `100 * v + base`,
 //! so records framed with an old version keep decoding after the schema moves on.
 
-use crate::{error::CodecError, subjects};
+use crate::{error::CodecError, plan::DecodePlan, subjects};
 use apache_avro::Schema;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -18,6 +18,12 @@ pub trait SchemaRegistry {
     /// The id of the current (newest) schema of `subject`: what encoders write and
     /// what decoders resolve to.
     fn id_of(&self, subject: &str) -> Option<u32>;
+    /// What decoding needs of schema `id`, prepared once. `None` (the default): the
+    /// codec prepares it for every record it decodes, which is slower.
+    fn plan(&self, id: u32) -> Option<&DecodePlan> {
+        let _ = id;
+        None
+    }
 }
 
 impl<R: SchemaRegistry + ?Sized> SchemaRegistry for &R {
@@ -26,6 +32,9 @@ impl<R: SchemaRegistry + ?Sized> SchemaRegistry for &R {
     }
     fn id_of(&self, subject: &str) -> Option<u32> {
         (**self).id_of(subject)
+    }
+    fn plan(&self, id: u32) -> Option<&DecodePlan> {
+        (**self).plan(id)
     }
 }
 
@@ -74,7 +83,10 @@ const BUILTINS: &[Builtin] = &[
         subject: subjects::DEAD_LETTER,
         base_id: 4,
         current: schema_file!("dead_letter.avsc"),
-        history: &[(1, schema_file!("history/dead_letter/v1.avsc"))],
+        history: &[
+            (1, schema_file!("history/dead_letter/v1.avsc")),
+            (2, schema_file!("history/dead_letter/v2.avsc")),
+        ],
     },
     Builtin {
         subject: subjects::SHIPMENT_REGISTERED,
@@ -129,6 +141,8 @@ pub struct SchemaEntry {
 #[derive(Debug, Clone)]
 pub struct SchemaCatalog {
     entries: Vec<SchemaEntry>,
+    /// One per entry, in the same order.
+    plans: Vec<DecodePlan>,
     by_id: HashMap<u32, usize>,
     current: HashMap<&'static str, u32>,
 }
@@ -139,6 +153,7 @@ impl SchemaCatalog {
     pub fn load() -> Result<Self, CodecError> {
         let mut catalog = SchemaCatalog {
             entries: Vec::new(),
+            plans: Vec::new(),
             by_id: HashMap::new(),
             current: HashMap::new(),
         };
@@ -184,6 +199,7 @@ impl SchemaCatalog {
             message: e.to_string(),
         })?;
         self.by_id.insert(id, self.entries.len());
+        self.plans.push(DecodePlan::new(&schema));
         self.entries.push(SchemaEntry {
             id,
             subject,
@@ -217,5 +233,9 @@ impl SchemaRegistry for SchemaCatalog {
 
     fn id_of(&self, subject: &str) -> Option<u32> {
         self.current.get(subject).copied()
+    }
+
+    fn plan(&self, id: u32) -> Option<&DecodePlan> {
+        self.by_id.get(&id).map(|&i| &self.plans[i])
     }
 }

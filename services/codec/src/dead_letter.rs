@@ -36,6 +36,12 @@ pub struct DeadLetter {
     /// The value exactly as consumed; `None` for a tombstone.
     #[serde(with = "apache_avro::serde_avro_bytes_opt")]
     pub original_value: Option<Vec<u8>>,
+    /// Set when the value was cut to what a dead letter keeps: its whole size.
+    #[serde(default)]
+    pub original_size: Option<i64>,
+    /// Set with `original_size`: SHA-256 of the whole value, lowercase hex.
+    #[serde(default)]
+    pub original_sha256: Option<String>,
     /// The service that refused the record, e.g. `scan-matcher`.
     pub service: String,
     #[serde(with = "serde_time::millis")]

@@ -5,10 +5,12 @@
 
 use crate::catalog::{SchemaCatalog, SchemaRegistry};
 use crate::error::CodecError;
-use crate::wire;
+use crate::plan::{record_name, DecodePlan};
+use crate::{fast, wire};
 use apache_avro::types::Value;
 use apache_avro::Schema;
 use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
 
 /// The first byte of every Confluent-framed record.
 pub const MAGIC_BYTE: u8 = 0;
@@ -74,7 +76,89 @@ impl<R: SchemaRegistry> Codec<R> {
 
     /// Decodes a framed record of `subject`, resolving whichever schema version wrote
     /// it to the current one. Never panics, whatever the bytes.
+    ///
+    /// What each schema needs is prepared once ([`DecodePlan`]). A record written
+    /// with the current schema is checked and decoded straight into `T`; one written
+    /// with an older version, or one the direct way does not take, goes through
+    /// apache-avro's schema resolution, which also words every error.
     pub fn decode<T: DeserializeOwned>(
+        &self,
+        subject: &str,
+        bytes: &[u8],
+    ) -> Result<T, CodecError> {
+        let (writer_id, body) = unframe(bytes)?;
+        let writer = self.schema(writer_id)?;
+        let reader_id = self.current_id(subject)?;
+        let reader = self.schema(reader_id)?;
+        let (built_writer, built_reader);
+        let writer_plan = match self.registry.plan(writer_id) {
+            Some(plan) => plan,
+            None => {
+                built_writer = DecodePlan::new(writer);
+                &built_writer
+            }
+        };
+        let reader_plan = match self.registry.plan(reader_id) {
+            Some(plan) => plan,
+            None if reader_id == writer_id => writer_plan,
+            None => {
+                built_reader = DecodePlan::new(reader);
+                &built_reader
+            }
+        };
+        if writer_plan.record != reader_plan.record {
+            return Err(CodecError::WrongSubject {
+                subject: subject.to_owned(),
+                id: writer_id,
+                writer_record: writer_plan.record.clone(),
+                reader_record: reader_plan.record.clone(),
+            });
+        }
+        let malformed = |reason| CodecError::Malformed {
+            subject: subject.to_owned(),
+            id: writer_id,
+            reason,
+        };
+        match &writer_plan.inlined {
+            Some(inlined) => {
+                wire::check_with(inlined, &HashMap::new(), body).map_err(malformed)?;
+                if reader_id == writer_id || writer_plan.same_as(reader_plan) {
+                    if let Ok(value) = fast::from_slice(inlined, body) {
+                        return Ok(value);
+                    }
+                }
+            }
+            None => wire::check(writer, body).map_err(malformed)?,
+        }
+        self.decode_resolving(subject, writer_id, writer, reader, body)
+    }
+
+    /// The general way: apache-avro decodes `body` with the writer schema into a
+    /// value tree, resolves it to the reader schema and converts it to `T`.
+    fn decode_resolving<T: DeserializeOwned>(
+        &self,
+        subject: &str,
+        writer_id: u32,
+        writer: &Schema,
+        reader: &Schema,
+        body: &[u8],
+    ) -> Result<T, CodecError> {
+        let value =
+            apache_avro::from_avro_datum(writer, &mut &body[..], Some(reader)).map_err(|e| {
+                CodecError::avro(
+                    subject,
+                    format!("resolving schema id {writer_id} to the current schema"),
+                    e,
+                )
+            })?;
+        apache_avro::from_value(&value)
+            .map_err(|e| CodecError::avro(subject, "converting to the Rust type", e))
+    }
+
+    /// [`Codec::decode`] the general way only, as every record was decoded before
+    /// the direct path: for benchmarks and for tests that compare the two.
+    #[doc(hidden)]
+    pub fn decode_general<T: DeserializeOwned>(
         &self,
         subject: &str,
         bytes: &[u8],
@@ -96,16 +180,7 @@ impl<R: SchemaRegistry> Codec<R> {
             id: writer_id,
             reason,
         })?;
-        let value =
-            apache_avro::from_avro_datum(writer, &mut &body[..], Some(reader)).map_err(|e| {
-                CodecError::avro(
-                    subject,
-                    format!("resolving schema id {writer_id} to the current schema"),
-                    e,
-                )
-            })?;
-        apache_avro::from_value(&value)
-            .map_err(|e| CodecError::avro(subject, "converting to the Rust type", e))
+        self.decode_resolving(subject, writer_id, writer, reader, body)
     }
 
     fn current_id(&self, subject: &str) -> Result<u32, CodecError> {
@@ -139,14 +214,5 @@ impl<R: SchemaRegistry> Codec<R> {
             .map_err(|e| CodecError::avro(subject, "serializing to an Avro value", e))?;
         raw.resolve(schema)
             .map_err(|e| CodecError::avro(subject, "checking against the schema", e))
-    }
-}
-
-/// The full name of a schema's top-level type, e.g. `io.wismo.CarrierScan`; the
-/// canonical form for unnamed types such as `"string"`.
-fn record_name(schema: &Schema) -> String {
-    match schema.name() {
-        Some(name) => name.fullname(None),
-        None => schema.canonical_form(),
     }
 }

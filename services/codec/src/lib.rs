@@ -17,8 +17,10 @@
 mod catalog;
 mod dead_letter;
 mod error;
+mod fast;
 mod framing;
 mod json;
+mod plan;
 pub mod subjects;
 mod wire;
 
@@ -26,6 +28,7 @@ pub use catalog::{history_id, SchemaCatalog, SchemaEntry, SchemaRegistry};
 pub use dead_letter::{kind as dead_letter_kind, DeadLetter};
 pub use error::CodecError;
 pub use framing::{frame, unframe, Codec, HEADER_LEN, MAGIC_BYTE};
+pub use plan::DecodePlan;
 pub use wire::{DATE_DAYS_RANGE, MAX_RECORD_ITEMS, TIMESTAMP_MILLIS_RANGE};
 
 /// The Avro library this crate is built on, for callers that need its types.

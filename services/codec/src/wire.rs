@@ -18,13 +18,10 @@ use apache_avro::schema::{
     RecordSchema, ResolvedSchema, UnionSchema,
 };
 use apache_avro::Schema;
-use std::ops::RangeInclusive;
 
 /// The instants and dates a record may carry: years 0000 to 9999, as RFC 3339 writes
-/// them. chrono reaches year 262142, but the decision core adds thresholds and walks
-/// calendar days from these values, and near chrono's end that arithmetic panics.
-pub const TIMESTAMP_MILLIS_RANGE: RangeInclusive<i64> = -62_167_219_200_000..=253_402_300_799_999;
-pub const DATE_DAYS_RANGE: RangeInclusive<i32> = -719_528..=2_932_896;
+/// them (defined with the model's other bounds, in `wismo_core::model::limits`).
+pub use wismo_core::model::limits::{DATE_DAYS_RANGE, TIMESTAMP_MILLIS_RANGE};
 
 /// The most array items and map entries one record may hold, all its arrays and maps
 /// together: ~10 MB to decode at worst. A real order, scan or command has dozens.
@@ -33,8 +30,18 @@ pub const MAX_RECORD_ITEMS: usize = 10_000;
 /// Checks that `body` is exactly one well-formed datum of `schema`.
 pub(crate) fn check(schema: &Schema, body: &[u8]) -> Result<(), String> {
     let resolved = ResolvedSchema::try_from(schema).map_err(|e| e.to_string())?;
+    check_with(schema, resolved.get_names(), body)
+}
+
+/// [`check`] with the named types of `schema` already at hand (none for a schema
+/// whose references are inlined, see [`crate::plan`]).
+pub(crate) fn check_with<'s>(
+    schema: &'s Schema,
+    names: &NamesRef<'s>,
+    body: &[u8],
+) -> Result<(), String> {
     let mut walker = Walker {
-        names: resolved.get_names(),
+        names,
         input: body,
         pos: 0,
         items: 0,
@@ -51,6 +58,14 @@ pub(crate) fn check(schema: &Schema, body: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// One step of the path to the current datum; put into words only on failure.
+#[derive(Clone, Copy)]
+enum Step<'s> {
+    Field(&'s str),
+    Index(usize),
+    MapValue,
+}
+
 struct Walker<'a, 's> {
     names: &'a NamesRef<'s>,
     input: &'a [u8],
@@ -58,16 +73,32 @@ struct Walker<'a, 's> {
     /// Array items and map entries so far.
     items: usize,
     /// Field names and array indexes leading to the current datum, for messages.
-    path: Vec<String>,
+    path: Vec<Step<'s>>,
 }
 
 impl<'s> Walker<'_, 's> {
     fn fail<T>(&self, what: impl std::fmt::Display) -> Result<T, String> {
-        let path = if self.path.is_empty() {
-            "record".to_owned()
-        } else {
-            self.path.join(".").replace(".[", "[")
-        };
+        let mut path = String::new();
+        for step in &self.path {
+            match step {
+                Step::Field(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(name);
+                }
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+                Step::MapValue => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str("{value}");
+                }
+            }
+        }
+        if path.is_empty() {
+            path.push_str("record");
+        }
         Err(format!("at `{path}` (byte {}): {what}", self.pos))
     }
 
@@ -125,7 +156,17 @@ impl<'s> Walker<'_, 's> {
         self.take(n, what)
     }
 
-    fn datum(&mut self, schema: &Schema, ns: &Namespace) -> Result<(), String> {
+    fn string(&mut self) -> Result<(), String> {
+        let start = self.pos;
+        let text = self.bytes("string")?;
+        if let Err(e) = std::str::from_utf8(text) {
+            self.pos = start;
+            return self.fail(format_args!("string is not UTF-8: {e}"));
+        }
+        Ok(())
+    }
+
+    fn datum(&mut self, schema: &'s Schema, ns: &Namespace) -> Result<(), String> {
         match schema {
             Schema::Null => Ok(()),
             Schema::Boolean => match self.take(1, "boolean")?[0] {
@@ -166,15 +207,7 @@ impl<'s> Walker<'_, 's> {
             Schema::Double => self.take(8, "double").map(drop),
             // apache-avro 0.21 reads a uuid as bytes: 16 raw bytes or its text form.
             Schema::Bytes | Schema::BigDecimal | Schema::Uuid => self.bytes("bytes").map(drop),
-            Schema::String => {
-                let start = self.pos;
-                let text = self.bytes("string")?;
-                if let Err(e) = std::str::from_utf8(text) {
-                    self.pos = start;
-                    return self.fail(format_args!("string is not UTF-8: {e}"));
-                }
-                Ok(())
-            }
+            Schema::String => self.string(),
             Schema::Fixed(FixedSchema { size, .. }) => self.take(*size, "fixed").map(drop),
             Schema::Duration => self.take(12, "duration").map(drop),
             Schema::Decimal(DecimalSchema { inner, .. }) => self.datum(inner, ns),
@@ -193,23 +226,29 @@ impl<'s> Walker<'_, 's> {
             Schema::Array(ArraySchema { items, .. }) => {
                 let zero_width_items = zero_width(items, self.names, ns);
                 self.blocks(zero_width_items, |w, i| {
-                    w.path.push(format!("[{i}]"));
+                    w.path.push(Step::Index(i));
                     w.datum(items, ns)?;
                     w.path.pop();
                     Ok(())
                 })
             }
             Schema::Map(MapSchema { types, .. }) => self.blocks(false, |w, _| {
-                w.datum(&Schema::String, ns)?;
-                w.path.push("{value}".to_owned());
+                w.string()?;
+                w.path.push(Step::MapValue);
                 w.datum(types, ns)?;
                 w.path.pop();
                 Ok(())
             }),
             Schema::Record(RecordSchema { name, fields, .. }) => {
-                let inner_ns = name.fully_qualified_name(ns).namespace;
+                // The namespace only matters to references; without any (an
+                // inlined schema) it is not worked out per record.
+                let inner_ns = if self.names.is_empty() {
+                    None
+                } else {
+                    name.fully_qualified_name(ns).namespace
+                };
                 for field in fields {
-                    self.path.push(field.name.clone());
+                    self.path.push(Step::Field(&field.name));
                     self.datum(&field.schema, &inner_ns)?;
                     self.path.pop();
                 }
@@ -222,7 +261,7 @@ impl<'s> Walker<'_, 's> {
         }
     }
 
-    fn union(&mut self, union: &UnionSchema, ns: &Namespace) -> Result<(), String> {
+    fn union(&mut self, union: &'s UnionSchema, ns: &Namespace) -> Result<(), String> {
         let index = self.long()?;
         match usize::try_from(index)
             .ok()

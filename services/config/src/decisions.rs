@@ -1,6 +1,7 @@
 //! The decision core's knobs, read from `WISMO_*` keys (defaults from the brief).
 
 use crate::env::{ConfigError, Env};
+use crate::limits::input_limits;
 use std::path::Path;
 use wismo_core::calendar::HolidayTables;
 use wismo_core::matcher::MatcherConfig;
@@ -10,15 +11,36 @@ use wismo_core::tracker::TrackerConfig;
 pub fn matcher_config(env: &Env) -> Result<MatcherConfig, ConfigError> {
     let d = MatcherConfig::default();
     Ok(MatcherConfig {
+        limits: input_limits(env)?,
         hold_window: env.duration("WISMO_MATCHER_HOLD_WINDOW", d.hold_window)?,
         max_held_per_tracking: env.positive(
             "WISMO_MATCHER_MAX_HELD_PER_TRACKING",
             d.max_held_per_tracking as u64,
             10_000,
         )? as usize,
+        max_held_bytes_per_tracking: env.positive(
+            "WISMO_MATCHER_MAX_HELD_BYTES_PER_TRACKING",
+            d.max_held_bytes_per_tracking as u64,
+            MAX_KEY_HOLD_BYTES,
+        )? as usize,
+        max_held_total: env.positive(
+            "WISMO_MATCHER_MAX_HELD_TOTAL",
+            d.max_held_total as u64,
+            MAX_TOTAL_HELD,
+        )? as usize,
+        max_held_total_bytes: env.positive(
+            "WISMO_MATCHER_MAX_HELD_TOTAL_BYTES",
+            d.max_held_total_bytes as u64,
+            MAX_TOTAL_HELD_BYTES,
+        )? as usize,
         mapping_retention: env.duration("WISMO_MATCHER_MAPPING_RETENTION", d.mapping_retention)?,
     })
 }
+
+/// A key's hold stays far below the broker's 1 MB record limit, changelog included.
+const MAX_KEY_HOLD_BYTES: u64 = 512 * 1024;
+const MAX_TOTAL_HELD: u64 = 10_000_000;
+const MAX_TOTAL_HELD_BYTES: u64 = 16 << 30;
 
 pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
     let mapper = match env.optional("WISMO_MAPPINGS_DIR") {
@@ -35,6 +57,7 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
     };
     check_holiday_countries(&policy.delay)?;
     Ok(TrackerConfig {
+        limits: input_limits(env)?,
         mapper,
         coalesce_window: env.duration("WISMO_COALESCE_WINDOW", d.coalesce_window)?,
         stale_window: env.duration("WISMO_STALE_WINDOW", d.stale_window)?,
@@ -44,6 +67,24 @@ pub fn tracker_config(env: &Env) -> Result<TrackerConfig, ConfigError> {
             d.max_held_scans as u64,
             10_000,
         )? as usize,
+        max_held_bytes: env.positive(
+            "WISMO_TRACKER_MAX_HELD_BYTES",
+            d.max_held_bytes as u64,
+            MAX_KEY_HOLD_BYTES,
+        )? as usize,
+        max_held_total: env.positive(
+            "WISMO_TRACKER_MAX_HELD_TOTAL",
+            d.max_held_total as u64,
+            MAX_TOTAL_HELD,
+        )? as usize,
+        max_held_total_bytes: env.positive(
+            "WISMO_TRACKER_MAX_HELD_TOTAL_BYTES",
+            d.max_held_total_bytes as u64,
+            MAX_TOTAL_HELD_BYTES,
+        )? as usize,
+        max_shipments: env.positive("WISMO_TRACKER_MAX_SHIPMENTS", d.max_shipments as u64, 200)?
+            as usize,
+        seen_scans: env.positive("WISMO_TRACKER_SEEN_SCANS", d.seen_scans as u64, 10_000)? as usize,
         retention: env.duration("WISMO_ORDER_RETENTION", d.retention)?,
         delay: policy.delay,
         notifications: policy.notifications,

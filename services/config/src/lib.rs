@@ -3,9 +3,11 @@
 
 mod decisions;
 pub mod env;
+mod limits;
 pub mod policy;
 mod topics;
 
 pub use decisions::{matcher_config, tracker_config};
 pub use env::{ConfigError, Env};
+pub use limits::input_limits;
 pub use topics::{group_prefix, Topics};

@@ -5,24 +5,16 @@ mod common;
 
 use common::*;
 use wismo_core::model::Timestamp;
-use wismo_core::pipeline::PipelineInput;
 use wismo_core::status::SubStatus;
 use wismo_core::tracker::{self, DeliveryTiming, OrderState, TrackerInput, TrackerOutput};
 
 /// Decides the inputs for one order in order, straight on the tracker, and returns
 /// the carrier outcomes it reported.
-fn outcomes(order: &str, inputs: Vec<(i64, PipelineInput)>) -> Vec<TrackerOutput> {
-    let (_, config) = config();
+fn outcomes(order: &str, inputs: Vec<(i64, TrackerInput)>) -> Vec<TrackerOutput> {
+    let config = tracker_config();
     let mut state: Option<OrderState> = None;
     let mut found = Vec::new();
     for (at, input) in inputs {
-        let input = match input {
-            PipelineInput::Order(e) => TrackerInput::Order(e),
-            PipelineInput::Scan(scan) => TrackerInput::Scan {
-                scan,
-                origin: origin(),
-            },
-        };
         let now: Timestamp = t(at);
         let step = tracker::decide(&config, state, order, input, now);
         state = step.state;

@@ -10,7 +10,7 @@ pub struct DispatcherMetrics {
     pub dispatched: IntCounterVec,
     pub capped: IntCounterVec,
     pub cap_outcomes: IntCounterVec,
-    pub tracked_recipients: IntGauge,
+    pub egress_share: IntGauge,
     pub egress_waits: IntCounter,
 }
 
@@ -36,9 +36,9 @@ pub fn get() -> &'static DispatcherMetrics {
             &["kind", "outcome"]
         )
         .expect(E),
-        tracked_recipients: register_int_gauge!(
-            "wismo_cap_tracked_recipients",
-            "Recipients the per-recipient cap currently remembers."
+        egress_share: register_int_gauge!(
+            "wismo_egress_share_per_second",
+            "This instance's share of the global egress rate: the rate times the share of the outbox partitions it owns."
         )
         .expect(E),
         egress_waits: register_int_counter!(

@@ -8,8 +8,10 @@ use std::num::NonZeroU32;
 use wismo_codec::{subjects, unframe, Codec, SchemaCatalog};
 use wismo_config::Topics;
 use wismo_core::dispatch::{Gate, GateOutput, OutboundCommand, RecipientHold};
+use wismo_core::model::limits::check_key;
 use wismo_core::model::Timestamp;
 use wismo_core::policy::NotificationPolicy;
+use wismo_core::quote::bounded;
 use wismo_core::tracker::{HoldReason, Outcome};
 use wismo_engine::{Decoded, Input, InputRecord, OutRecord, Processor, Rejection, Step, Topology};
 
@@ -23,24 +25,49 @@ pub struct Outbound {
 
 pub struct Dispatcher {
     gate: Gate,
-    egress: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
+    /// The global egress rate, per second; `None`: not limited (replay, where
+    /// time is virtual and nothing reaches a provider).
+    egress_rate: Option<u32>,
+    egress: Option<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>,
     topics: Topics,
+}
+
+/// This instance's share of a global rate: the rate times the share of the
+/// partitions it owns, rounded down so that the replicas together stay within it
+/// (at least one per second while it owns any).
+pub fn egress_share(rate: u32, owned: usize, of: usize) -> u32 {
+    if owned == 0 {
+        return 0;
+    }
+    let share = u64::from(rate) * owned as u64 / of.max(1) as u64;
+    u32::try_from(share).unwrap_or(u32::MAX).max(1)
 }
 
 impl Dispatcher {
     pub fn new(policy: &NotificationPolicy, topics: Topics) -> Self {
-        let rate = NonZeroU32::new(policy.egress_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         Dispatcher {
             gate: Gate::new(policy),
-            egress: RateLimiter::direct(Quota::per_second(rate)),
+            egress_rate: Some(policy.egress_per_second.max(1)),
+            egress: None,
             topics,
         }
     }
 
-    /// Blocks until the global egress rate allows one more command: backpressure
-    /// that protects the downstream providers.
+    /// A dispatcher that never waits for the egress rate: for replay.
+    pub fn unthrottled(policy: &NotificationPolicy, topics: Topics) -> Self {
+        Dispatcher {
+            egress_rate: None,
+            ..Dispatcher::new(policy, topics)
+        }
+    }
+
+    /// Blocks until this instance's share of the global egress rate allows one
+    /// more command: backpressure that protects the downstream providers.
     fn wait_for_egress(&self) {
-        while let Err(not_until) = self.egress.check() {
+        let Some(egress) = &self.egress else {
+            return;
+        };
+        while let Err(not_until) = egress.check() {
             metrics::get().egress_waits.inc();
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             std::thread::sleep(wait);
@@ -75,7 +102,7 @@ fn decode(payload: &[u8]) -> Result<OutboundCommand, Rejection> {
             .map(OutboundCommand::ReviewRequest),
         other => return Err(Rejection::invalid(format!("`{other}` is not a command"))),
     }
-    .map_err(Rejection::decode)
+    .map_err(|e| Rejection::decode(bounded(&e.to_string())))
 }
 
 impl Dispatcher {
@@ -83,7 +110,6 @@ impl Dispatcher {
     /// the cap moved the command), and counts for what it held back.
     fn records(&self, outputs: Vec<GateOutput>, payload: Option<Vec<u8>>) -> Vec<OutRecord> {
         let m = metrics::get();
-        m.tracked_recipients.set(self.gate.tracked() as i64);
         let mut records = Vec::new();
         let mut payload = payload;
         for out in outputs {
@@ -144,7 +170,7 @@ fn encode(command: &OutboundCommand) -> Option<Vec<u8>> {
 }
 
 impl Processor for Dispatcher {
-    /// What the cap holds for one recipient (the limiter's counts stay in memory).
+    /// What the cap holds for one recipient, and the cap's own state for it.
     type State = RecipientHold;
     type Input = Outbound;
 
@@ -170,7 +196,9 @@ impl Processor for Dispatcher {
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Outbound>, Rejection> {
         let payload = record.value()?;
         let command = decode(payload)?;
-        record.require_key("customer_id", command.customer_id())?;
+        // The key is named only as a short, sanitised prefix (it may be anything).
+        check_key(record.key, "customer_id", command.customer_id())
+            .map_err(|e| Rejection::invalid(e.to_string()))?;
         Ok(Decoded::keyed(
             command.customer_id().to_string(),
             Outbound {
@@ -220,5 +248,49 @@ impl Processor for Dispatcher {
 
     fn next_deadline(&self, state: &RecipientHold) -> Option<Timestamp> {
         state.next_deadline()
+    }
+
+    /// Re-divides the global egress rate: each replica takes the share of the
+    /// outbox partitions it owns.
+    fn on_assignment(&mut self, owned: usize, of: usize) {
+        let Some(rate) = self.egress_rate else {
+            return;
+        };
+        let share = egress_share(rate, owned, of);
+        metrics::get().egress_share.set(i64::from(share));
+        self.egress = NonZeroU32::new(share).map(|s| RateLimiter::direct(Quota::per_second(s)));
+        tracing::info!(owned, of, per_second = share, "egress share");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::egress_share;
+
+    #[test]
+    fn replicas_together_stay_within_the_global_egress_rate() {
+        for (rate, partitions) in [(100, 12), (50, 7), (1_000, 3), (7, 6)] {
+            // Every way of dividing the partitions between three replicas.
+            for a in 0..=partitions {
+                for b in 0..=partitions - a {
+                    let c = partitions - a - b;
+                    let total: u32 = [a, b, c]
+                        .iter()
+                        .map(|&owned| egress_share(rate, owned, partitions))
+                        .sum();
+                    let owners = [a, b, c].iter().filter(|&&o| o > 0).count() as u32;
+                    assert!(
+                        total <= rate.max(owners),
+                        "rate {rate}, partitions {a}/{b}/{c}: {total}"
+                    );
+                }
+            }
+            assert_eq!(
+                egress_share(rate, partitions, partitions),
+                rate,
+                "one replica owns all"
+            );
+        }
+        assert_eq!(egress_share(100, 0, 12), 0);
     }
 }

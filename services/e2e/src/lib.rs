@@ -33,6 +33,7 @@
 
 mod broker;
 pub mod events;
+pub mod hostile;
 pub mod kafka;
 mod process;
 mod secure;

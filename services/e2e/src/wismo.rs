@@ -194,6 +194,14 @@ impl Stage {
         ])?))
     }
 
+    /// Starts service `name` on this stage without waiting for it (it may die
+    /// before it is ready).
+    pub fn spawn(&self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<ServiceProcess> {
+        let mut vars = vec![("WISMO_BOOTSTRAP_SERVERS", self.bootstrap.as_str())];
+        vars.extend(self.vars(env));
+        ServiceProcess::spawn(service_binary(name)?, &vars)
+    }
+
     /// Starts service `name` on this stage with extra environment.
     pub fn start(&self, name: &str, env: &[(&str, &str)]) -> anyhow::Result<Service> {
         Service::start(name, &self.bootstrap, &self.vars(env))

@@ -54,7 +54,12 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
 
     let sample = sample();
     let sample = sample.to_str().context("sample path")?;
-    stage.wismoctl(&["publish", sample, "--shift-to-now", "--wave-gap", "4s"])?;
+    let published = stage.wismoctl(&["publish", sample, "--shift-to-now", "--wave-gap", "4s"])?;
+    let shift_ms: i64 = published
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("shift_ms="))
+        .context("publish prints its shift")?
+        .parse()?;
     let commands = values(&stage.wismoctl(&["read", "notification-commands", "--expect", "12"])?);
 
     let expected: BTreeSet<String> = [
@@ -97,7 +102,12 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         .context("split delivery")?;
     assert_eq!(split["variables"]["order_progress"], "partially_delivered");
 
-    // `replay` over the same file decides the same commands, ids included.
+    // `replay` over the same file, moved by the same shift, decides the same
+    // commands: whole records, not just ids. But for their times: the waves come
+    // seconds apart while their timestamps are hours apart, all behind the wall
+    // clock, so each wave reaches services whose idle inputs have moved time on
+    // to the wall clock. Such late records are decided as of their arrival
+    // (docs/architecture.md, "Late records"), never earlier than replay decides.
     let text = std::fs::read_to_string(sample)?;
     let policy = policy();
     let env = wismo_config::Env::from_pairs([
@@ -110,14 +120,61 @@ fn orders_and_scans_in_exact_commands_out() -> anyhow::Result<()> {
         wismo_config::matcher_config(&env)?,
         wismo_config::tracker_config(&env)?,
         wismo_config::Topics::from_env(&env),
-        chrono::Duration::hours(1),
+        replay::FileRun {
+            horizon: chrono::Duration::hours(1),
+            shift: chrono::Duration::milliseconds(shift_ms),
+        },
     )?;
-    let replay_ids: BTreeSet<String> = replayed
-        .iter()
-        .filter(|l| l["topic"] == stage.topic("notification-commands").as_str())
-        .filter_map(|l| l["value"]["command_id"].as_str().map(String::from))
+    let by_id = |cmds: Vec<Value>| -> std::collections::BTreeMap<String, Value> {
+        cmds.into_iter()
+            .map(|c| (c["command_id"].as_str().unwrap_or("?").to_string(), c))
+            .collect()
+    };
+    let replayed = by_id(
+        replayed
+            .into_iter()
+            .filter(|l| l["topic"] == stage.topic("notification-commands").as_str())
+            .map(|mut l| l["value"].take())
+            .collect(),
+    );
+    let times = ["decided_at", "send_at"];
+    let untimed = |mut c: Value| {
+        for t in times {
+            c[t] = Value::Null;
+        }
+        c
+    };
+    let live = by_id(commands.clone());
+    for (id, c) in &live {
+        for t in times {
+            let (at, replayed_at) = (c[t].as_i64(), replayed.get(id).and_then(|r| r[t].as_i64()));
+            assert!(
+                at >= replayed_at,
+                "{id}: {t} live {at:?} is before replay's {replayed_at:?}"
+            );
+        }
+    }
+    let live: std::collections::BTreeMap<_, _> =
+        live.into_iter().map(|(k, c)| (k, untimed(c))).collect();
+    let replayed: std::collections::BTreeMap<_, _> =
+        replayed.into_iter().map(|(k, c)| (k, untimed(c))).collect();
+    let differing: Vec<String> = live
+        .keys()
+        .chain(replayed.keys())
+        .filter(|k| live.get(*k) != replayed.get(*k))
+        .map(|k| {
+            format!(
+                "{k}:\n  live:   {:?}\n  replay: {:?}",
+                live.get(k),
+                replayed.get(k)
+            )
+        })
         .collect();
-    assert_eq!(live_ids, replay_ids);
+    assert!(
+        differing.is_empty(),
+        "live and replay differ:\n{}",
+        differing.join("\n")
+    );
 
     // The malformed record is on the dead-letter topic with its reason and bytes.
     let dead = values(&stage.wismoctl(&["read", "dead-letter", "--expect", "1"])?);
@@ -342,5 +399,80 @@ fn a_record_whose_decision_panics_goes_to_dead_letter_and_the_partition_goes_on(
         "{}",
         tracker.process.log_tail(20)
     );
+    Ok(())
+}
+
+#[test]
+fn a_record_that_crashes_the_service_goes_to_dead_letter_after_two_restarts_on_it(
+) -> anyhow::Result<()> {
+    use std::time::Duration;
+    use wismo_e2e::events::{order, publish};
+    let stage = Stage::new(1)?;
+    let env = [("WISMO_COALESCE_WINDOW", "1s")];
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let _dispatcher = stage.start("dispatcher", &env)?;
+    let tracker_env = [
+        ("WISMO_COALESCE_WINDOW", "1s"),
+        ("WISMO_FAILPOINT_CRASH_KEY", "o-crash"),
+    ];
+    let tracker = stage.start("order-tracker", &tracker_env)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    publish(
+        &stage,
+        &[
+            order("o-before", "c-1", "UTC", None, now),
+            order("o-crash", "c-2", "UTC", None, now + 1),
+            order("o-after", "c-3", "UTC", None, now + 2),
+        ],
+    )?;
+    // As Kubernetes would: each time it aborts, start it again, until the crash
+    // loop is broken (the record is on dead-letter) and it stays up.
+    let mut process = tracker.process;
+    let mut restarts = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        if let Some(status) = process.wait_timeout(Duration::from_secs(2))? {
+            assert!(!status.success(), "{}", process.log_tail(20));
+            restarts += 1;
+            // Two crashes to turn careful (three if a commit fell between), two
+            // on the record named.
+            assert!(
+                restarts <= 5,
+                "the crash loop was not broken: {}",
+                process.log_tail(30)
+            );
+            process = stage.spawn("order-tracker", &tracker_env)?;
+            continue;
+        }
+        if !values(&stage.wismoctl(&["read", "dead-letter", "--idle-secs", "0"])?).is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            process.log_tail(30)
+        );
+    }
+    assert!(restarts >= 4, "it restarted {restarts} times");
+    let dead = values(&stage.wismoctl(&["read", "dead-letter", "--expect", "1"])?);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["error_kind"], "processing");
+    assert_eq!(dead[0]["original_key"], "o-crash");
+    assert!(
+        dead[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("restarted twice")),
+        "{dead:#?}"
+    );
+    let confirmed: BTreeSet<String> =
+        values(&stage.wismoctl(&["read", "notification-commands", "--expect", "2"])?)
+            .iter()
+            .filter_map(|c| c["order_id"].as_str().map(String::from))
+            .collect();
+    assert_eq!(
+        confirmed,
+        BTreeSet::from(["o-after".to_string(), "o-before".to_string()])
+    );
+    assert!(process.is_running(), "{}", process.log_tail(20));
     Ok(())
 }

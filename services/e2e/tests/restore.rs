@@ -80,7 +80,23 @@ fn state_restored_after_compaction_is_the_state_before_it() -> anyhow::Result<()
             Ok((end >= written + ORDERS).then_some(end))
         })?;
     }
-    let before = lookups(&tracker)?;
+    // Settled: every delivery announced (the coalescing timers have fired) and
+    // the state the same on two reads in a row.
+    wait_until("every delivery announced", Duration::from_secs(60), || {
+        let lines = stage.wismoctl(&["read", "notification-commands", "--idle-secs", "0"])?;
+        let delivered = wismo_e2e::values(&lines)
+            .iter()
+            .filter(|c| c["milestone"] == "DELIVERED")
+            .count();
+        Ok((delivered >= ORDERS).then_some(()))
+    })?;
+    let mut last = lookups(&tracker)?;
+    let before = wait_until("the state to settle", Duration::from_secs(60), || {
+        let now = lookups(&tracker)?;
+        let settled = now == last;
+        last = now;
+        Ok(settled.then(|| last.clone()))
+    })?;
     assert!(tracker.process.terminate()?.success());
 
     // The cleaner only takes closed segments: keep writing a probe (a tombstone for

@@ -1,6 +1,8 @@
 //! What a task commits beside its offsets (as the offsets' metadata), so that a
 //! restart resumes its time instead of starting from nothing.
 
+use crate::breaker::Marker;
+
 /// A task's place in time at a commit, and for an internal input partition how
 /// far each writer's records were decided (they are decided in time order, not
 /// offset order, so some past the committed offset may be decided already).
@@ -14,6 +16,10 @@ pub struct Checkpoint {
     /// each that was heard from.
     pub writer_count: u32,
     pub writers: Vec<WriterMark>,
+    /// Restarts of the task since its last commit after a decision.
+    pub restarts: u32,
+    /// What a careful task was about to decide (see [`crate::breaker`]).
+    pub deciding: Option<Marker>,
 }
 
 impl Default for Checkpoint {
@@ -23,6 +29,8 @@ impl Default for Checkpoint {
             floor: i64::MIN,
             writer_count: 0,
             writers: Vec::new(),
+            restarts: 0,
+            deciding: None,
         }
     }
 }
@@ -57,6 +65,12 @@ impl Checkpoint {
             out.push_str(";w=");
             out.push_str(&marks.join(","));
         }
+        if self.restarts > 0 {
+            out.push_str(&format!(";r={}", self.restarts));
+        }
+        if let Some(m) = &self.deciding {
+            out.push_str(&format!(";d={}", m.encode()));
+        }
         out
     }
 
@@ -74,6 +88,8 @@ impl Checkpoint {
                 "st" => c.stream_time = v.parse().ok()?,
                 "fl" => c.floor = v.parse().ok()?,
                 "n" => c.writer_count = v.parse().ok()?,
+                "r" => c.restarts = v.parse().ok()?,
+                "d" => c.deciding = Some(Marker::decode(v)?),
                 "w" => {
                     for mark in v.split(',') {
                         let mut f = mark.split('@');
@@ -102,6 +118,8 @@ impl Checkpoint {
             floor: self.floor.max(other.floor),
             writer_count: 0,
             writers: Vec::new(),
+            restarts: self.restarts.max(other.restarts),
+            deciding: self.deciding.or(other.deciding),
         }
     }
 }
@@ -117,6 +135,8 @@ mod tests {
             floor: -5,
             writer_count: 0,
             writers: vec![],
+            restarts: 0,
+            deciding: None,
         };
         assert_eq!(Checkpoint::decode(&c.encode()), Some(c.clone()));
         let marked = Checkpoint {
@@ -139,7 +159,17 @@ mod tests {
             marked.encode(),
             "wismo1;st=1700000000123;fl=-5;n=4;w=0@19@500,3@-@7"
         );
-        assert_eq!(Checkpoint::decode(&marked.encode()), Some(marked));
+        assert_eq!(Checkpoint::decode(&marked.encode()), Some(marked.clone()));
+        let careful = Checkpoint {
+            restarts: 1,
+            deciding: Some(Marker::Record {
+                input: 1,
+                offset: 33,
+            }),
+            ..marked
+        };
+        assert!(careful.encode().ends_with(";r=1;d=r1@33"));
+        assert_eq!(Checkpoint::decode(&careful.encode()), Some(careful));
         assert_eq!(Checkpoint::decode("wismo1;w=0@x@1"), None);
         assert_eq!(Checkpoint::decode(""), None);
         assert_eq!(Checkpoint::decode("wismo9;st=1"), None);
@@ -150,7 +180,8 @@ mod tests {
                 stream_time: 4,
                 floor: i64::MIN,
                 writer_count: 0,
-                writers: vec![]
+                writers: vec![],
+                ..Checkpoint::default()
             })
         );
     }

@@ -37,9 +37,22 @@ pub struct EngineConfig {
     /// A record's broker timestamp is taken as at most this far past the wall
     /// clock: a producer with a wrong clock cannot move time into the future.
     pub max_future_timestamp: Duration,
+    /// The largest output (key, value and headers) produced as it is: a larger one
+    /// goes to dead-letter instead, so the broker never refuses it.
+    pub max_output_bytes: usize,
+    /// How much of a refused record's key and value a dead letter keeps; beyond
+    /// it, the first bytes, the whole size and a SHA-256.
+    pub dead_letter_max_original_bytes: usize,
+    /// When a task that keeps crashing its process decides carefully, and sends
+    /// what it crashes on to dead-letter (see [`crate::breaker`]).
+    pub breaker: crate::breaker::BreakerConfig,
     /// Testing only: deciding a record with this key panics, to show that a bug
     /// in a decision costs one record, not the partition.
     pub panic_on_key: Option<String>,
+    /// Testing only: deciding a record with this key fails the whole instance
+    /// ([`crate::EngineError::FailPoint`]; the services abort on it), as a crash
+    /// no `catch_unwind` sees would.
+    pub crash_on_key: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -53,7 +66,11 @@ impl Default for EngineConfig {
             max_buffered_records: 2_000,
             task_budget: 1_000,
             max_future_timestamp: Duration::from_secs(300),
+            max_output_bytes: 900_000,
+            dead_letter_max_original_bytes: crate::dead_letter::DEFAULT_MAX_ORIGINAL_BYTES,
+            breaker: crate::breaker::BreakerConfig::default(),
             panic_on_key: None,
+            crash_on_key: None,
         }
     }
 }

@@ -1,23 +1,63 @@
 //! Building records for the dead-letter topic: the reason, where the record came
-//! from, and its original bytes, so nothing refused is lost.
+//! from, and its original bytes, so nothing refused is lost. A dead letter is
+//! bounded: a long reason is cut, and of a large record it keeps the first bytes,
+//! the whole size and a hash, so the dead letter itself is never too large.
 
 use crate::processor::{InputRecord, OutRecord};
+use sha2::{Digest, Sha256};
 use wismo_codec::{dead_letter_kind, subjects, Codec, DeadLetter};
 use wismo_core::model::{CarrierScan, Origin, Timestamp};
+
+/// The longest reason a dead letter carries, in characters.
+pub const MAX_REASON_CHARS: usize = 1_024;
+
+/// The most of an original key a dead letter keeps: keys are ids.
+pub const MAX_ORIGINAL_KEY_BYTES: usize = 4_096;
 
 /// Where dead letters go and which service writes them.
 #[derive(Debug, Clone)]
 pub struct DeadLetters {
     pub service: String,
     pub topic: String,
+    /// How much of the original key and value a letter keeps.
+    pub max_original_bytes: usize,
 }
+
+/// A reason as a letter carries it: control characters replaced, length capped.
+pub fn bounded_reason(reason: &str) -> String {
+    let mut out: String = reason
+        .chars()
+        .take(MAX_REASON_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if reason.chars().nth(MAX_REASON_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// What a dead letter keeps of a record unless configured otherwise.
+pub const DEFAULT_MAX_ORIGINAL_BYTES: usize = 65_536;
 
 impl DeadLetters {
     pub fn new(service: &str, topic: &str) -> Self {
         DeadLetters {
             service: service.to_string(),
             topic: topic.to_string(),
+            max_original_bytes: DEFAULT_MAX_ORIGINAL_BYTES,
         }
+    }
+
+    pub fn keeping(mut self, max_original_bytes: usize) -> Self {
+        self.max_original_bytes = max_original_bytes;
+        self
+    }
+
+    fn cut(bytes: Option<Vec<u8>>, max: usize) -> Option<Vec<u8>> {
+        bytes.map(|mut b| {
+            b.truncate(max);
+            b
+        })
     }
 
     /// A dead-letter record for an input record the service could not use.
@@ -66,14 +106,29 @@ impl DeadLetters {
         reason: &str,
         now: Timestamp,
     ) -> OutRecord {
+        let too_large = original_value
+            .as_ref()
+            .filter(|v| v.len() > self.max_original_bytes);
+        let original_size = too_large.map(|v| i64::try_from(v.len()).unwrap_or(i64::MAX));
+        let original_sha256 = too_large.map(|v| {
+            Sha256::digest(v)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
         let letter = DeadLetter {
-            reason: reason.to_string(),
+            reason: bounded_reason(reason),
             error_kind: kind.to_string(),
             source_topic: origin.topic.clone(),
             source_partition: origin.partition,
             source_offset: origin.offset,
-            original_key,
-            original_value,
+            original_key: Self::cut(
+                original_key,
+                self.max_original_bytes.min(MAX_ORIGINAL_KEY_BYTES),
+            ),
+            original_value: Self::cut(original_value, self.max_original_bytes),
+            original_size,
+            original_sha256,
             service: self.service.clone(),
             failed_at: now,
         };
@@ -88,5 +143,71 @@ impl DeadLetters {
             }
         };
         OutRecord::new(&self.topic, &key, payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            topic: "carrier-scans".into(),
+            partition: 3,
+            offset: 42,
+        }
+    }
+
+    fn decode(record: &OutRecord) -> DeadLetter {
+        Codec::default()
+            .decode(subjects::DEAD_LETTER, &record.payload)
+            .expect("a dead letter decodes")
+    }
+
+    #[test]
+    fn a_large_record_is_kept_as_its_first_bytes_its_size_and_its_hash() {
+        let letters = DeadLetters::new("scan-matcher", "dead").keeping(16);
+        let value = vec![7u8; 100];
+        let key = vec![1u8; 40];
+        let record = letters.letter(
+            &origin(),
+            Some(key),
+            Some(value.clone()),
+            "decode",
+            "too large",
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        let letter = decode(&record);
+        assert_eq!(letter.original_value, Some(vec![7u8; 16]));
+        assert_eq!(letter.original_key, Some(vec![1u8; 16]));
+        assert_eq!(letter.original_size, Some(100));
+        let hex: String = Sha256::digest(&value)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(letter.original_sha256, Some(hex));
+    }
+
+    #[test]
+    fn a_small_record_is_kept_whole_and_a_long_reason_is_cut() {
+        let letters = DeadLetters::new("scan-matcher", "dead").keeping(16);
+        let reason = format!("bad\n{}", "x".repeat(5_000));
+        let record = letters.letter(
+            &origin(),
+            None,
+            Some(b"tiny".to_vec()),
+            "decode",
+            &reason,
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        let letter = decode(&record);
+        assert_eq!(letter.original_value.as_deref(), Some(&b"tiny"[..]));
+        assert_eq!((letter.original_size, letter.original_sha256), (None, None));
+        assert_eq!(letter.reason.chars().count(), MAX_REASON_CHARS + 1);
+        assert!(
+            letter.reason.starts_with("bad x"),
+            "{}",
+            &letter.reason[..10]
+        );
     }
 }

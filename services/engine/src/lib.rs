@@ -13,6 +13,7 @@
 //! [`transport::memory`] in `replay`, the tests and the simulation. There is one
 //! scheduler, so live and replay decide the same.
 
+pub mod breaker;
 pub mod changelog;
 pub mod checkpoint;
 pub mod config;
@@ -25,6 +26,7 @@ mod store;
 mod task;
 pub mod transport;
 
+pub use breaker::BreakerConfig;
 pub use config::{DeliveryMode, EngineConfig};
 pub use dead_letter::DeadLetters;
 pub use engine::{Engine, EngineError};

@@ -29,6 +29,7 @@ pub struct EngineMetrics {
     pub partitions_assigned: IntGauge,
     pub rebalances: IntCounterVec,
     pub commit_failures: IntCounter,
+    pub crash_loops_broken: IntCounter,
     pub stage_seconds: HistogramVec,
     pub encode_failures: IntCounter,
     pub detection_lag_seconds: Histogram,
@@ -134,6 +135,11 @@ pub fn engine() -> &'static EngineMetrics {
                 "Offset commits that failed (the batch will be redelivered)."
             )
             .expect(M),
+            crash_loops_broken: register_int_counter!(
+                "wismo_crash_loops_broken_total",
+                "Records or timers sent to dead-letter because the service crashed twice deciding them."
+            )
+            .expect(M),
             stage_seconds: register_histogram_vec!(
                 "wismo_stage_seconds",
                 "Time per stage of a batch.",
@@ -152,5 +158,45 @@ pub fn engine() -> &'static EngineMetrics {
             )
             .expect(M),
         }
+    })
+}
+
+/// Bounds on what a service keeps for inputs it cannot decide yet. The
+/// scan-matcher and the order-tracker share these names (one registry per
+/// process; replay runs both in one).
+pub struct HoldMetrics {
+    pub limit_refusals: IntCounterVec,
+    pub hold_refusals: IntCounterVec,
+    pub held_scans: IntGauge,
+    pub held_bytes: IntGauge,
+}
+
+/// The process-wide hold metrics; registered on first use.
+pub fn holds() -> &'static HoldMetrics {
+    static METRICS: OnceLock<HoldMetrics> = OnceLock::new();
+    const M: &str = "metric names are unique";
+    METRICS.get_or_init(|| HoldMetrics {
+        limit_refusals: register_int_counter_vec!(
+            "wismo_limit_refusals_total",
+            "Input records sent to dead-letter for passing a configured bound, by bound.",
+            &["limit"]
+        )
+        .expect(M),
+        hold_refusals: register_int_counter_vec!(
+            "wismo_hold_refusals_total",
+            "Scans sent to dead-letter because a hold for scans not matched yet was full, by bound (key_count, key_bytes, total_count, total_bytes).",
+            &["bound"]
+        )
+        .expect(M),
+        held_scans: register_int_gauge!(
+            "wismo_held_scans",
+            "Scans held for a tracking number or shipment not known yet, all keys of this instance."
+        )
+        .expect(M),
+        held_bytes: register_int_gauge!(
+            "wismo_held_scan_bytes",
+            "Bytes of those scans, as the hold bounds count them."
+        )
+        .expect(M),
     })
 }

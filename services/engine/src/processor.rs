@@ -236,6 +236,10 @@ pub trait Processor: 'static {
     /// When [`Processor::on_timer`] must next run for this state.
     fn next_deadline(&self, state: &Self::State) -> Option<Timestamp>;
 
+    /// After every rebalance: how many partitions of its first keyed input this
+    /// instance owns, of how many (for a share of something global).
+    fn on_assignment(&mut self, _owned: usize, _of: usize) {}
+
     /// The path under which `GET /<route>/{key}` returns a key's current state as
     /// JSON (the order-tracker: `orders`). `None`: no lookup.
     fn lookup_route(&self) -> Option<&'static str> {

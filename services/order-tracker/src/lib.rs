@@ -3,5 +3,6 @@
 
 mod metrics;
 mod processor;
+mod records;
 
 pub use processor::{OrderTracker, SERVICE};

@@ -1,6 +1,6 @@
-//! What the order-tracker decided, for dashboards.
+//! What the order-tracker decided, and what it refused, for dashboards.
 
-use prometheus::{register_int_counter_vec, IntCounterVec};
+use prometheus::{register_int_counter, register_int_counter_vec, IntCounter, IntCounterVec};
 use std::sync::OnceLock;
 
 pub struct TrackerMetrics {
@@ -8,12 +8,15 @@ pub struct TrackerMetrics {
     pub suppressed: IntCounterVec,
     pub unmapped: IntCounterVec,
     pub apologies: IntCounterVec,
-    pub reviews: prometheus::IntCounter,
+    pub reviews: IntCounter,
     pub incidents_opened: IntCounterVec,
     pub incidents_closed: IntCounterVec,
     pub deliveries: IntCounterVec,
     pub carrier_exceptions: IntCounterVec,
     pub held_back: IntCounterVec,
+    pub carrier_other: IntCounter,
+    pub shipments_refused: IntCounter,
+    pub seen_dropped: IntCounter,
 }
 
 pub fn get() -> &'static TrackerMetrics {
@@ -33,7 +36,7 @@ pub fn get() -> &'static TrackerMetrics {
                 &["milestone", "reason"]
             )
             .expect(M),
-            reviews: prometheus::register_int_counter!("wismo_review_request_commands_total", "Review requests decided.").expect(M),
+            reviews: register_int_counter!("wismo_review_request_commands_total", "Review requests decided.").expect(M),
             apologies: register_int_counter_vec!(
                 "wismo_delay_apology_commands_total",
                 "Delay apologies decided, by reason and severity.",
@@ -74,6 +77,21 @@ pub fn get() -> &'static TrackerMetrics {
                 "wismo_unmapped_status_total",
                 "Scans whose carrier code no mapping table knows, by carrier.",
                 &["carrier"]
+            )
+            .expect(M),
+            carrier_other: register_int_counter!(
+                "wismo_carrier_other_total",
+                "Observations labelled carrier=\"other\": their carrier has no mapping table and no policy entry."
+            )
+            .expect(M),
+            shipments_refused: register_int_counter!(
+                "wismo_shipments_refused_total",
+                "Shipments sent to dead-letter because their order has the most shipments one order may have."
+            )
+            .expect(M),
+            seen_dropped: register_int_counter!(
+                "wismo_seen_scan_ids_dropped_total",
+                "Scan ids a shipment stopped remembering to make room for newer ones (a resend of such a scan is applied again, changing nothing)."
             )
             .expect(M),
         }

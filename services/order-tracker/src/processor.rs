@@ -1,153 +1,199 @@
-//! Decoding for the tracker's two input topics, and its outputs as records.
+//! Decoding for the tracker's two input topics, and what it refuses before deciding.
+//!
+//! A record passes every bound before it touches any state: size, field lengths
+//! and counts as it decodes, its times against its own timestamp and what the
+//! order knows (its shipments, the holds) before it is decided. A record refused
+//! goes to `dead-letter`, and the order's state stays as it was.
 
-use crate::metrics;
-use wismo_codec::{subjects, Codec};
+use crate::{metrics, records};
+use std::collections::BTreeSet;
+use wismo_codec::{dead_letter_kind, subjects, Codec};
 use wismo_config::Topics;
-use wismo_core::model::{OrderEvent, RoutedScan, Timestamp};
+use wismo_core::hold::{held_size, scan_bytes, HoldBudget};
+use wismo_core::model::limits::check_key;
+use wismo_core::model::{InvalidEvent, OrderEvent, RoutedScan, Timestamp};
+use wismo_core::quote::bounded;
 use wismo_core::tracker::{self, OrderState, TrackerConfig, TrackerInput, TrackerOutput};
+use wismo_engine::metrics::holds;
 use wismo_engine::{
     DeadLetters, Decoded, Input, InputRecord, OutRecord, Processor, Rejection, Step, Topology,
 };
 
 pub const SERVICE: &str = "order-tracker";
 
+/// A keyed input with the record it came from, for a dead letter decided later.
+pub struct Incoming {
+    input: TrackerInput,
+    raw: Raw,
+}
+
+/// A consumed record, owned.
+struct Raw {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    value: Vec<u8>,
+}
+
 pub struct OrderTracker {
     config: TrackerConfig,
     topics: Topics,
     dead_letters: DeadLetters,
+    /// Carriers that may be metric labels.
+    known_carriers: BTreeSet<String>,
+    /// Scans held across every order this instance decides.
+    budget: HoldBudget,
+}
+
+/// A record refused by a validation rule, counted by the bound it passed.
+fn invalid(e: InvalidEvent) -> Rejection {
+    if let Some(limit) = e.limit() {
+        holds()
+            .limit_refusals
+            .with_label_values(&[limit.as_str()])
+            .inc();
+    }
+    Rejection::invalid(bounded(&e.to_string()))
+}
+
+fn undecodable(e: impl ToString) -> Rejection {
+    Rejection::decode(bounded(&e.to_string()))
 }
 
 impl OrderTracker {
     pub fn new(config: TrackerConfig, topics: Topics) -> Self {
         OrderTracker {
             dead_letters: DeadLetters::new(SERVICE, &topics.dead_letter),
+            known_carriers: config.known_carriers(),
             config,
             topics,
+            budget: HoldBudget::default(),
         }
     }
 
     fn records(&self, outputs: Vec<TrackerOutput>, now: Timestamp) -> Vec<OutRecord> {
+        records::records(
+            &self.topics,
+            &self.dead_letters,
+            &self.known_carriers,
+            outputs,
+            now,
+        )
+    }
+
+    /// A dead letter for a record refused after decoding, as the engine writes one
+    /// for a record refused while decoding.
+    fn refuse(&self, raw: &Raw, kind: &str, reason: &str, now: Timestamp) -> OutRecord {
+        wismo_engine::metrics::engine()
+            .dead_letters
+            .with_label_values(&[kind])
+            .inc();
+        tracing::warn!(topic = %raw.topic, partition = raw.partition, offset = raw.offset, kind, %reason, "record rejected to dead-letter");
+        let record = InputRecord {
+            topic: &raw.topic,
+            partition: raw.partition,
+            offset: raw.offset,
+            key: raw.key.as_deref(),
+            payload: Some(&raw.value),
+        };
+        self.dead_letters.for_input(&record, kind, reason, now)
+    }
+
+    /// Why `input` may not be decided against `state` at `now`, if so.
+    fn refusal(
+        &mut self,
+        state: Option<&OrderState>,
+        input: &TrackerInput,
+        now: Timestamp,
+    ) -> Option<(&'static str, String)> {
         let m = metrics::get();
-        let mut records = Vec::new();
-        for out in outputs {
-            match out {
-                TrackerOutput::Notification(cmd) => {
-                    let channel = format!("{:?}", cmd.channel).to_lowercase();
-                    m.commands
-                        .with_label_values(&[cmd.milestone.as_str(), &channel])
-                        .inc();
-                    tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, milestone = cmd.milestone.as_str(), "notification decided");
-                    records.extend(OutRecord::avro(
-                        &self.topics.outbox,
-                        &cmd.customer_id,
-                        subjects::NOTIFICATION_COMMAND,
-                        &cmd,
-                    ));
-                }
-                TrackerOutput::Unmatched {
-                    scan,
-                    origin,
-                    reason,
-                } => {
-                    records.push(
-                        self.dead_letters
-                            .for_unmatched_scan(&origin, &scan, &reason, now),
-                    );
-                }
-                TrackerOutput::Suppressed {
-                    order_id,
-                    milestone,
-                    reason,
-                } => {
-                    m.suppressed
-                        .with_label_values(&[milestone.as_str(), reason.as_str()])
-                        .inc();
-                    tracing::info!(%order_id, milestone = milestone.as_str(), reason = reason.as_str(), "notification suppressed");
-                }
-                TrackerOutput::DelayApology(cmd) => {
-                    m.apologies
-                        .with_label_values(&[cmd.reason.as_str(), cmd.severity.as_str()])
-                        .inc();
-                    tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, reason = cmd.reason.as_str(), stage = cmd.stage, "delay apology decided");
-                    records.extend(OutRecord::avro(
-                        &self.topics.outbox,
-                        &cmd.customer_id,
-                        subjects::DELAY_APOLOGY_COMMAND,
-                        &cmd,
-                    ));
-                }
-                TrackerOutput::ReviewRequest(cmd) => {
-                    m.reviews.inc();
-                    tracing::info!(order_id = %cmd.order_id, command_id = %cmd.command_id, "review request decided");
-                    records.extend(OutRecord::avro(
-                        &self.topics.outbox,
-                        &cmd.customer_id,
-                        subjects::REVIEW_REQUEST_COMMAND,
-                        &cmd,
-                    ));
-                }
-                TrackerOutput::SuppressedReview { order_id, why } => {
-                    m.suppressed
-                        .with_label_values(&["review_request", why.as_str()])
-                        .inc();
-                    tracing::info!(%order_id, why = why.as_str(), "review request suppressed");
-                }
-                TrackerOutput::SuppressedApology {
-                    order_id,
-                    reason,
-                    why,
-                } => {
-                    m.suppressed
-                        .with_label_values(&[reason.as_str(), why.as_str()])
-                        .inc();
-                    tracing::info!(%order_id, reason = reason.as_str(), why = why.as_str(), "delay apology suppressed");
-                }
-                TrackerOutput::IncidentOpened { reason, carrier } => {
-                    m.incidents_opened
-                        .with_label_values(&[reason.as_str(), &carrier])
-                        .inc();
-                }
-                TrackerOutput::IncidentClosed { reason, carrier } => {
-                    m.incidents_closed
-                        .with_label_values(&[reason.as_str(), &carrier])
-                        .inc();
-                }
-                TrackerOutput::Delivered { carrier, timing } => {
-                    m.deliveries
-                        .with_label_values(&[&carrier, timing.as_str()])
-                        .inc();
-                }
-                TrackerOutput::CarrierException {
-                    carrier,
-                    sub_status,
-                } => {
-                    m.carrier_exceptions
-                        .with_label_values(&[&carrier, &sub_status.to_string()])
-                        .inc();
-                }
-                // What explains a decision (replay --explain, the lookup API), counted by cause.
-                TrackerOutput::HeldBack(note) => {
-                    m.held_back
-                        .with_label_values(&[note.outcome.as_str(), note.reason.as_str()])
-                        .inc();
-                }
-                TrackerOutput::StatusChanged(_) => {}
-                TrackerOutput::UnmappedStatus {
-                    carrier,
-                    raw_status,
-                } => {
-                    m.unmapped.with_label_values(&[&carrier]).inc();
-                    tracing::warn!(%carrier, %raw_status, "carrier status code has no mapping; kept as unknown/unmapped");
-                }
-            }
+        let limits = &self.config.limits;
+        let times = match input {
+            TrackerInput::Order(event) => limits.check_order_times(event, now),
+            TrackerInput::Scan { scan, .. } => limits.check_scan_times(scan, now),
+        };
+        if let Err(e) = times {
+            return Some((dead_letter_kind::INVALID, invalid(e).reason));
         }
-        records
+        if let Some(reason) = tracker::refusal(&self.config, state, input) {
+            m.shipments_refused.inc();
+            return Some((dead_letter_kind::INVALID, reason));
+        }
+        let TrackerInput::Scan { scan, .. } = input else {
+            return None;
+        };
+        let applies = state.is_some_and(|s| s.shipments.contains_key(&scan.tracking_number));
+        let resend =
+            state.is_some_and(|s| s.held_scans.iter().any(|h| h.scan.scan_id == scan.scan_id));
+        if applies || resend {
+            // A new id for a shipment that remembers all it may: the oldest goes.
+            let drops = state
+                .and_then(|s| s.shipments.get(&scan.tracking_number))
+                .is_some_and(|s| {
+                    s.seen_scan_ids.len() >= self.config.seen_scans
+                        && !s.seen_scan_ids.contains(&scan.scan_id)
+                });
+            if drops {
+                m.seen_dropped.inc();
+            }
+            return None;
+        }
+        self.budget.expire(now);
+        let c = &self.config;
+        let full = self
+            .budget
+            .admits(scan_bytes(scan), c.max_held_total, c.max_held_total_bytes)
+            .err()?;
+        let bound = if self.budget.totals().0 >= c.max_held_total {
+            "total_count"
+        } else {
+            "total_bytes"
+        };
+        holds().hold_refusals.with_label_values(&[bound]).inc();
+        Some((
+            dead_letter_kind::UNMATCHED,
+            format!(
+                "the holds for shipments orders do not have yet are full ({full}; WISMO_TRACKER_MAX_HELD_TOTAL, WISMO_TRACKER_MAX_HELD_TOTAL_BYTES)"
+            ),
+        ))
+    }
+
+    /// Follows what `key` holds after a decision, for the bound in total.
+    fn track_hold(
+        &mut self,
+        key: &str,
+        before: usize,
+        state: Option<&OrderState>,
+        outputs: &[TrackerOutput],
+    ) {
+        let c = &self.config;
+        let (count, bytes) = state.map_or((0, 0), |s| held_size(&s.held_scans));
+        let refused = count == before
+            && outputs
+                .iter()
+                .any(|o| matches!(o, TrackerOutput::Unmatched { .. }));
+        if refused {
+            let bound = if count >= c.max_held_scans {
+                "key_count"
+            } else {
+                "key_bytes"
+            };
+            holds().hold_refusals.with_label_values(&[bound]).inc();
+        }
+        let ends = state
+            .and_then(|s| tracker::hold_ends(c, s))
+            .unwrap_or_default();
+        self.budget.set(key, count, bytes, ends);
+        let (total, total_bytes) = self.budget.totals();
+        holds().held_scans.set(total as i64);
+        holds().held_bytes.set(total_bytes as i64);
     }
 }
 
 impl Processor for OrderTracker {
     type State = OrderState;
-    type Input = TrackerInput;
+    type Input = Incoming;
 
     /// Orders and the scans the matcher routed, co-partitioned by order id; every
     /// command goes to the outbox, keyed by customer, for the dispatcher.
@@ -176,49 +222,68 @@ impl Processor for OrderTracker {
         Some("orders")
     }
 
-    fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<TrackerInput>, Rejection> {
+    fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Incoming>, Rejection> {
         let codec = Codec::default();
-        if record.topic == self.topics.orders {
+        let limits = &self.config.limits;
+        let value = record.value()?;
+        limits.check_record_size(value.len()).map_err(invalid)?;
+        let (key, input) = if record.topic == self.topics.orders {
             let event: OrderEvent = codec
-                .decode(subjects::ORDER_EVENT, record.value()?)
-                .map_err(Rejection::decode)?;
-            event.validate().map_err(Rejection::invalid)?;
-            record.require_key("order_id", &event.order_id)?;
-            Ok(Decoded::keyed(
-                event.order_id.clone(),
-                TrackerInput::Order(event),
-            ))
+                .decode(subjects::ORDER_EVENT, value)
+                .map_err(undecodable)?;
+            limits.check_order_event(&event).map_err(invalid)?;
+            check_key(record.key, "order_id", &event.order_id).map_err(invalid)?;
+            (event.order_id.clone(), TrackerInput::Order(event))
         } else {
             let routed: RoutedScan = codec
-                .decode(subjects::ROUTED_SCAN, record.value()?)
-                .map_err(Rejection::decode)?;
-            record.require_key("order_id", &routed.order_id)?;
-            Ok(Decoded::keyed(
-                routed.order_id,
-                TrackerInput::Scan {
-                    scan: routed.scan,
-                    origin: record.origin(),
-                },
-            ))
-        }
+                .decode(subjects::ROUTED_SCAN, value)
+                .map_err(undecodable)?;
+            limits.check_routed_scan(&routed).map_err(invalid)?;
+            check_key(record.key, "order_id", &routed.order_id).map_err(invalid)?;
+            let input = TrackerInput::Scan {
+                scan: routed.scan,
+                origin: record.origin(),
+            };
+            (routed.order_id, input)
+        };
+        let raw = Raw {
+            topic: record.topic.to_string(),
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.map(<[u8]>::to_vec),
+            value: value.to_vec(),
+        };
+        Ok(Decoded::keyed(key, Incoming { input, raw }))
     }
 
     fn decide(
         &mut self,
         key: &str,
         state: Option<OrderState>,
-        input: TrackerInput,
+        incoming: Incoming,
         now: Timestamp,
     ) -> Step<OrderState> {
+        let Incoming { input, raw } = incoming;
+        if let Some((kind, reason)) = self.refusal(state.as_ref(), &input, now) {
+            return Step {
+                state,
+                records: vec![self.refuse(&raw, kind, &reason, now)],
+            };
+        }
+        let before = state.as_ref().map_or(0, |s| s.held_scans.len());
         let step = tracker::decide(&self.config, state, key, input, now);
+        self.track_hold(key, before, step.state.as_ref(), &step.outputs);
         Step {
             state: step.state,
             records: self.records(step.outputs, now),
         }
     }
 
-    fn on_timer(&mut self, _key: &str, state: OrderState, now: Timestamp) -> Step<OrderState> {
+    fn on_timer(&mut self, key: &str, state: OrderState, now: Timestamp) -> Step<OrderState> {
         let step = tracker::on_timer(&self.config, state, now);
+        let kept = step.state.as_ref().map_or(0, |s| s.held_scans.len());
+        // Expiry only shrinks a hold: no refusal to count.
+        self.track_hold(key, kept + 1, step.state.as_ref(), &[]);
         Step {
             state: step.state,
             records: self.records(step.outputs, now),

@@ -146,6 +146,19 @@ impl Cluster {
         fetch: FetchPolicy,
         faults: Faults,
     ) -> Result<usize, EngineError> {
+        let config = self.settings.engine.clone();
+        self.start_with(service, fetch, faults, config)
+    }
+
+    /// Starts one more instance of `service` with an engine configuration of its
+    /// own; its index in `members`.
+    pub fn start_with(
+        &mut self,
+        service: Service,
+        fetch: FetchPolicy,
+        faults: Faults,
+        config: EngineConfig,
+    ) -> Result<usize, EngineError> {
         self.started += 1;
         let s = &self.settings;
         let group = format!("wismo-{}", service.name());
@@ -153,7 +166,6 @@ impl Cluster {
         let transport = MemoryTransport::new(&self.log, &group, &member)
             .with_fetch(fetch)
             .with_faults(faults);
-        let config = s.engine.clone();
         let clock = self.clock.clone();
         let instance: Box<dyn Instance> = match service {
             Service::ScanMatcher => Box::new(started(
@@ -169,7 +181,7 @@ impl Cluster {
                 clock,
             )?),
             Service::Dispatcher => Box::new(started(
-                Dispatcher::new(&s.tracker.notifications, s.topics.clone()),
+                Dispatcher::unthrottled(&s.tracker.notifications, s.topics.clone()),
                 transport,
                 config,
                 clock,
@@ -242,6 +254,51 @@ impl Cluster {
             }
             if !progress && self.total_records() == before && self.lag() == 0 {
                 return Ok(());
+            }
+        }
+    }
+
+    /// As [`Cluster::run_until_quiet`], but an instance that fails is gone and a
+    /// new one of its service starts in its place (as an orchestrator restarts a
+    /// crashed pod), with `faults`. Returns how many restarts it took; more than
+    /// `max_restarts` is an error (a crash loop).
+    pub fn run_restarting(
+        &mut self,
+        faults: &Faults,
+        max_restarts: usize,
+    ) -> anyhow::Result<usize> {
+        let mut restarts = 0;
+        loop {
+            let before = self.total_records();
+            let mut progress = false;
+            let mut failed = Vec::new();
+            for (i, m) in self.members.iter_mut().enumerate() {
+                loop {
+                    match m.instance.poll() {
+                        Ok(true) => progress = true,
+                        Ok(false) => break,
+                        Err(_) => {
+                            failed.push(i);
+                            break;
+                        }
+                    }
+                }
+                if !failed.contains(&i) && m.instance.commit().is_err() {
+                    failed.push(i);
+                }
+            }
+            for i in failed.into_iter().rev() {
+                let service = self.members[i].service;
+                self.crash(i);
+                restarts += 1;
+                if restarts > max_restarts {
+                    anyhow::bail!("more than {max_restarts} restarts: a crash loop");
+                }
+                self.start(service, FetchPolicy::default(), faults.clone())?;
+                progress = true;
+            }
+            if !progress && self.total_records() == before && self.lag() == 0 {
+                return Ok(restarts);
             }
         }
     }

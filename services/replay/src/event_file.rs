@@ -168,8 +168,8 @@ mod tests {
     /// both: a shift as `wismoctl publish --shift-to-now` computes it (now minus the
     /// last line's `timestamp`) moved a record time or date past the end of chrono's
     /// range and panicked ("`DateTime + TimeDelta` overflowed"); or moved it past
-    /// year 9999 (the fuzzer's input: a file spanning years 0000 to 9999), giving a
-    /// payload wismo's own decoder refuses.
+    /// year 9999 (the target's edge seed: a file spanning years 0000 to 9999), giving
+    /// a payload wismo's own decoder refuses.
     #[test]
     fn a_shift_out_of_the_representable_range_is_an_error() {
         let topics = Topics::from_env(&wismo_config::Env::default());

@@ -257,9 +257,17 @@ mod tests {
         let text = include_str!("../../../scripts/sample/events.jsonl");
         let (matcher, tracker) = (Default::default(), Default::default());
         let topics = wismo_config::Topics::from_env(&wismo_config::Env::from_pairs([("X", "y")]));
-        let (lines, e) =
-            crate::explain_file(text, matcher, tracker, topics, chrono::Duration::hours(1))
-                .expect("replays");
+        let (lines, e) = crate::explain_file(
+            text,
+            matcher,
+            tracker,
+            topics,
+            crate::FileRun {
+                horizon: chrono::Duration::hours(1),
+                shift: chrono::Duration::zero(),
+            },
+        )
+        .expect("replays");
         assert!(!lines.is_empty());
         let text = e.render();
         for expected in [

@@ -103,13 +103,14 @@ impl Replay {
         })
     }
 
-    /// Publishes one line onto its input topic. A record that does not fit its
-    /// schema is published as its JSON text, as a broken publisher would, and
+    /// Publishes one line onto its input topic, its times moved by `shift` (as
+    /// `wismoctl publish --shift-to-now` moves them). A record that does not fit
+    /// its schema is published as its JSON text, as a broken publisher would, and
     /// reaches dead-letter the way it would live.
-    pub fn feed(&mut self, line: &EventLine) {
+    pub fn feed(&mut self, line: &EventLine, shift: chrono::Duration) {
         let topic = self.topics.resolve(&line.topic).to_string();
         let payload = line
-            .payload(&self.topics, chrono::Duration::zero())
+            .payload(&self.topics, shift)
             .unwrap_or_else(|_| match &line.value {
                 event_file::LineValue::Record(v) => v.to_string().into_bytes(),
                 event_file::LineValue::Raw(s) => s.clone().into_bytes(),
@@ -118,7 +119,7 @@ impl Replay {
             &topic,
             line.key.as_deref(),
             payload,
-            line.timestamp.timestamp_millis(),
+            (line.timestamp + shift).timestamp_millis(),
         );
     }
 
@@ -200,49 +201,56 @@ impl Replay {
     }
 }
 
+/// How to run an event file: how far past its last event to run the clock
+/// (firing timers), and how far to move every time in it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileRun {
+    pub horizon: chrono::Duration,
+    pub shift: chrono::Duration,
+}
+
+fn run_file(
+    text: &str,
+    matcher: MatcherConfig,
+    tracker: TrackerConfig,
+    topics: Topics,
+    run: FileRun,
+) -> anyhow::Result<(Replay, Vec<Value>)> {
+    let lines = event_file::parse(text)?;
+    let start = lines.first().map(|(_, l)| l.timestamp).unwrap_or_default() + run.shift;
+    let end = lines
+        .iter()
+        .map(|(_, l)| l.timestamp + run.shift)
+        .max()
+        .unwrap_or(start);
+    let mut replay = Replay::new(matcher, tracker, topics, start)?;
+    for (_, line) in &lines {
+        replay.feed(line, run.shift);
+    }
+    let out = replay.finish(end + run.horizon)?;
+    Ok((replay, out))
+}
+
 /// Like [`replay_file`], with what `--explain` prints.
 pub fn explain_file(
     text: &str,
     matcher: MatcherConfig,
     tracker: TrackerConfig,
     topics: Topics,
-    horizon: chrono::Duration,
+    run: FileRun,
 ) -> anyhow::Result<(Vec<Value>, explain::Explanation)> {
-    let lines = event_file::parse(text)?;
-    let start = lines.first().map(|(_, l)| l.timestamp).unwrap_or_default();
-    let end = lines
-        .iter()
-        .map(|(_, l)| l.timestamp)
-        .max()
-        .unwrap_or(start);
-    let mut replay = Replay::new(matcher, tracker, topics, start)?;
-    for (_, line) in &lines {
-        replay.feed(line);
-    }
-    let out = replay.finish(end + horizon)?;
+    let (replay, out) = run_file(text, matcher, tracker, topics, run)?;
     let explanation = replay.explain(&out);
     Ok((out, explanation))
 }
 
-/// Reads, replays and returns every output line for a whole event file, running
-/// the clock `horizon` past its last event.
+/// Reads, replays and returns every output line for a whole event file.
 pub fn replay_file(
     text: &str,
     matcher: MatcherConfig,
     tracker: TrackerConfig,
     topics: Topics,
-    horizon: chrono::Duration,
+    run: FileRun,
 ) -> anyhow::Result<Vec<Value>> {
-    let lines = event_file::parse(text)?;
-    let start = lines.first().map(|(_, l)| l.timestamp).unwrap_or_default();
-    let end = lines
-        .iter()
-        .map(|(_, l)| l.timestamp)
-        .max()
-        .unwrap_or(start);
-    let mut replay = Replay::new(matcher, tracker, topics, start)?;
-    for (_, line) in &lines {
-        replay.feed(line);
-    }
-    replay.finish(end + horizon)
+    Ok(run_file(text, matcher, tracker, topics, run)?.1)
 }

@@ -25,6 +25,10 @@ struct Args {
     /// held back with its reason, then counters (lines starting with `# `).
     #[arg(long)]
     explain: bool,
+    /// Move every time in the file by this many milliseconds, as `wismoctl
+    /// publish --shift-to-now` did (it prints `shift_ms=`), to compare with a live run.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    shift_ms: i64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,12 +51,16 @@ fn main() -> anyhow::Result<()> {
         tracker_config(&env)?,
         Topics::from_env(&env),
     );
+    let run = replay::FileRun {
+        horizon,
+        shift: chrono::Duration::milliseconds(args.shift_ms),
+    };
     let (lines, explanation) = if args.explain {
-        let (lines, e) = replay::explain_file(&text, matcher, tracker, topics, horizon)?;
+        let (lines, e) = replay::explain_file(&text, matcher, tracker, topics, run)?;
         (lines, Some(e))
     } else {
         (
-            replay::replay_file(&text, matcher, tracker, topics, horizon)?,
+            replay::replay_file(&text, matcher, tracker, topics, run)?,
             None,
         )
     };

@@ -52,6 +52,17 @@ fn check(seed: u64) {
         lost.is_empty() && extra.is_empty(),
         "{context}: lost {lost:?}, extra {extra:?}"
     );
+    if std::env::var("WISMO_SIM_DEBUG").is_ok() {
+        for (k, bytes) in &want {
+            let show = |b: &Vec<u8>| replay::render::value(&topics, &k.0, b).to_string();
+            eprintln!(
+                "CMD {} {}\n    {}",
+                k.1,
+                show(bytes),
+                have.get(k).map(show).unwrap_or_default()
+            );
+        }
+    }
     for (k, bytes) in &want {
         if have.get(k) != Some(bytes) {
             let show = |b: &Vec<u8>| replay::render::value(&topics, &k.0, b).to_string();

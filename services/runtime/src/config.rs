@@ -111,8 +111,26 @@ impl RuntimeConfig {
                 "WISMO_MAX_FUTURE_TIMESTAMP",
                 defaults.max_future_timestamp,
             )?,
+            max_output_bytes: env.positive(
+                "WISMO_MAX_OUTPUT_BYTES",
+                defaults.max_output_bytes as u64,
+                100_000_000,
+            )? as usize,
+            dead_letter_max_original_bytes: env.positive(
+                "WISMO_DEAD_LETTER_MAX_ORIGINAL_BYTES",
+                defaults.dead_letter_max_original_bytes as u64,
+                10_000_000,
+            )? as usize,
+            breaker: defaults.breaker,
             panic_on_key: env.optional("WISMO_FAILPOINT_PANIC_KEY"),
+            crash_on_key: env.optional("WISMO_FAILPOINT_CRASH_KEY"),
         };
+        if engine.dead_letter_max_original_bytes + 16_384 > engine.max_output_bytes {
+            return Err(ConfigError::invalid(
+                "WISMO_DEAD_LETTER_MAX_ORIGINAL_BYTES",
+                "must leave room in WISMO_MAX_OUTPUT_BYTES for a dead letter's key and reason",
+            ));
+        }
         let overrides = env
             .prefixed("WISMO_KAFKA_")
             .into_iter()

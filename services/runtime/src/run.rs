@@ -54,7 +54,14 @@ pub fn run<P: Processor>(
     engine.start().context("starting")?;
     tracing::info!(service = %config.service, group = %config.group_id, lookup = config.lookup.mode(), "started");
     while !stop.load(Ordering::Relaxed) {
-        engine.poll_once(Duration::from_millis(100))?;
+        match engine.poll_once(Duration::from_millis(100)) {
+            Err(wismo_engine::EngineError::FailPoint(what)) => {
+                // Dies as a real crash would: no flush, no commit, no unwinding.
+                tracing::error!(%what, "failpoint: aborting");
+                std::process::abort();
+            }
+            result => result?,
+        };
         health.beat();
         health.ready.store(engine.ready(), Ordering::Relaxed);
         while let Ok(query) = queries.try_recv() {

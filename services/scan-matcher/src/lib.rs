@@ -2,6 +2,7 @@
 //! `orders` (re-keyed by tracking number through its own topic) → scans keyed by
 //! order id for the order-tracker.
 
+mod metrics;
 mod processor;
 
 pub use processor::{ScanMatcher, SERVICE};

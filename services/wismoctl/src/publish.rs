@@ -78,6 +78,12 @@ pub async fn run(kafka: &Kafka, topics: &Topics, args: Args) -> anyhow::Result<(
             tokio::time::sleep(args.wave_gap.0).await;
         }
     }
+    // For `replay --shift-ms` over the same file, and a cut for comparing.
+    println!(
+        "shift_ms={} last_ms={}",
+        shift.num_milliseconds(),
+        (last + shift).timestamp_millis()
+    );
     Ok(())
 }
 

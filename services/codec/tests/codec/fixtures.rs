@@ -216,6 +216,8 @@ pub fn dead_letter() -> DeadLetter {
         original_key: Some(b"1Z999AA10123456784".to_vec()),
         // Not UTF-8 on purpose: bytes must survive verbatim.
         original_value: Some(vec![0x7b, 0x00, 0xff, 0xfe, 0x80, 0x0a]),
+        original_size: None,
+        original_sha256: None,
         service: "scan-matcher".into(),
         failed_at: ts(1_709_896_201_333),
     }

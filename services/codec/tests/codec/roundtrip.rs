@@ -115,15 +115,18 @@ fn dead_letter_bytes_are_avro_bytes() {
         source_offset: 0,
         original_key: None,
         original_value: Some(vec![0xff, 0x00]),
+        original_size: None,
+        original_sha256: None,
         service: String::new(),
         failed_at: ts(0),
     };
     let bytes = Codec::default().encode(subjects::DEAD_LETTER, &dl).unwrap();
     // reason, error_kind, source_topic: empty strings; partition 0; offset 0;
-    // key: union branch 0 (null); value: branch 1 (zig-zag 2), length 2 (zig-zag 4), bytes.
+    // key: union branch 0 (null); value: branch 1 (zig-zag 2), length 2 (zig-zag 4), bytes;
+    // size and hash: branch 0 (null).
     assert_eq!(
         bytes[5..],
-        [0, 0, 0, 0, 0, 0, 2, 4, 0xff, 0x00, 0, 0],
+        [0, 0, 0, 0, 0, 0, 2, 4, 0xff, 0x00, 0, 0, 0, 0],
         "{bytes:?}"
     );
 }

@@ -9,8 +9,8 @@
 
 use crate::model::Timestamp;
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Weekday,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Weekday,
 };
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
@@ -107,7 +107,7 @@ pub fn add_business_time(
         return start;
     }
     if days.counts_everything() {
-        return start + amount;
+        return plus(start, amount);
     }
     let mut remaining = amount;
     let mut t = start;
@@ -120,12 +120,16 @@ pub fn add_business_time(
         if days.is_business_day(day) {
             let available = end - t;
             if remaining <= available {
-                return t + remaining;
+                return plus(t, remaining);
             }
             remaining -= available;
         }
+        // At the end of chrono's range the walk stops: the instant never comes.
+        let Some(next) = next_day(day).filter(|_| end < LATEST) else {
+            return LATEST;
+        };
         t = end;
-        day = next_day(day);
+        day = next;
     }
 }
 
@@ -146,10 +150,26 @@ pub fn business_time_between(days: &impl Days, from: Timestamp, to: Timestamp, t
         if days.is_business_day(day) {
             total += end - t;
         }
+        let Some(next) = next_day(day) else {
+            break;
+        };
         t = end;
-        day = next_day(day);
+        day = next;
     }
     total
+}
+
+/// The last instant chrono represents: where saturated time arithmetic ends.
+pub const LATEST: Timestamp = DateTime::<chrono::Utc>::MAX_UTC;
+
+/// `t + d`, saturating at chrono's range instead of panicking: times from outside
+/// (a scan's, a shipment's) go into deadlines, and no input may stop a decision.
+pub fn plus(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        DateTime::<chrono::Utc>::MIN_UTC
+    } else {
+        LATEST
+    })
 }
 
 const ALL_WEEKDAYS: [Weekday; 7] = [
@@ -162,13 +182,21 @@ const ALL_WEEKDAYS: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
-fn next_day(date: NaiveDate) -> NaiveDate {
-    date.succ_opt().expect("date within chrono's range")
+fn next_day(date: NaiveDate) -> Option<NaiveDate> {
+    date.succ_opt()
 }
 
-/// The local calendar date of `t` in `tz`.
+/// The local calendar date of `t` in `tz` (its UTC date at the very ends of
+/// chrono's range, where the local reading does not exist).
 pub fn local_date(t: Timestamp, tz: Tz) -> NaiveDate {
-    t.with_timezone(&tz).date_naive()
+    local_naive(t, tz).map_or(t.date_naive(), |l| l.date())
+}
+
+/// What a clock in `tz` reads at `t`, if chrono can represent it (chrono's own
+/// `naive_local` panics at the ends of its range).
+pub fn local_naive(t: Timestamp, tz: Tz) -> Option<NaiveDateTime> {
+    let offset = tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+    t.naive_utc().checked_add_offset(offset)
 }
 
 /// The first instant after `date` ends in `tz` (local midnight starting the next
@@ -177,8 +205,11 @@ pub fn local_date(t: Timestamp, tz: Tz) -> NaiveDate {
 /// When midnight happens twice (clocks go back across it) the earlier one ends the
 /// day. When a zone skipped whole dates (Pacific/Apia 2011-12-30), the skipped date
 /// ends where it starts: it lasts zero time.
+/// The last date has no end chrono can represent: it ends at [`LATEST`].
 pub fn end_of_local_day(date: NaiveDate, tz: Tz) -> Timestamp {
-    let midnight = next_day(date).and_time(NaiveTime::MIN);
+    let Some(midnight) = next_day(date).map(|d| d.and_time(NaiveTime::MIN)) else {
+        return LATEST;
+    };
     match tz.from_local_datetime(&midnight) {
         LocalResult::Single(t) => t.to_utc(),
         LocalResult::Ambiguous(a, b) => a.min(b).to_utc(),
@@ -192,7 +223,7 @@ pub fn end_of_local_day(date: NaiveDate, tz: Tz) -> Timestamp {
 /// Offsets stay well within ±26 h, so the answer lies in the starting bracket, and
 /// local time only jumps forward around a gap, so the test is monotone there.
 fn first_instant_reading_at_least(local: NaiveDateTime, tz: Tz) -> Timestamp {
-    let reads_at_least = |secs: i64| at_second(secs).with_timezone(&tz).naive_local() >= local;
+    let reads_at_least = |secs: i64| local_naive(at_second(secs), tz).is_none_or(|l| l >= local);
     let bracket = Duration::hours(26).num_seconds();
     let naive_utc_secs = local.and_utc().timestamp();
     // Invariant: `lo` reads earlier than `local`, `hi` reads at least `local`.
@@ -208,8 +239,13 @@ fn first_instant_reading_at_least(local: NaiveDateTime, tz: Tz) -> Timestamp {
     at_second(hi)
 }
 
+/// The instant `secs` after the epoch, clamped to chrono's range.
 fn at_second(secs: i64) -> Timestamp {
-    DateTime::from_timestamp(secs, 0).expect("timestamp within chrono's range")
+    DateTime::from_timestamp(secs, 0).unwrap_or(if secs < 0 {
+        DateTime::<chrono::Utc>::MIN_UTC
+    } else {
+        LATEST
+    })
 }
 
 #[cfg(test)]

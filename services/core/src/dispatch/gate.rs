@@ -6,8 +6,8 @@
 //! requests; oldest first within a rank), its `send_at` moved to that slot and out
 //! of the recipient's quiet hours. A held command is dropped only when a newer one
 //! about the same order supersedes it; the newer one names what it absorbed
-//! (`merged_milestones`). Same inputs, same outputs: the gate is pure apart from the
-//! limiter, which runs on the caller's clock.
+//! (`merged_milestones`). Same inputs, same outputs: the gate is pure, the cap's
+//! state is part of the recipient's.
 
 use super::{OutboundCommand, RecipientCap};
 use crate::model::{Milestone, Timestamp};
@@ -32,6 +32,10 @@ pub struct RecipientHold {
     pub retry_at: Option<Timestamp>,
     #[serde(default)]
     pub recent: Vec<HeldBack>,
+    /// The cap's state for this recipient (GCRA's theoretical arrival time, in
+    /// nanoseconds since the epoch); none once the cap is full again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<u64>,
 }
 
 impl RecipientHold {
@@ -48,7 +52,10 @@ impl RecipientHold {
             let excess = self.recent.len() - KEPT_NOTES;
             self.recent.drain(..excess);
         }
-        (!self.held.is_empty() || !self.recent.is_empty()).then_some(self)
+        if RecipientCap::is_full(self.cap, now) {
+            self.cap = None;
+        }
+        (!self.held.is_empty() || !self.recent.is_empty() || self.cap.is_some()).then_some(self)
     }
 }
 
@@ -130,11 +137,6 @@ impl Gate {
         }
     }
 
-    /// Recipients the limiter tracks (for a gauge).
-    pub fn tracked(&self) -> usize {
-        self.cap.tracked()
-    }
-
     /// A command decided for its recipient, whose held commands are `state`.
     pub fn offer(
         &mut self,
@@ -145,7 +147,7 @@ impl Gate {
         let mut hold = state.unwrap_or_default();
         let mut outputs = Vec::new();
         if hold.held.is_empty() {
-            match self.cap.check(command.customer_id(), now) {
+            match self.cap.check(&mut hold.cap, now) {
                 Ok(()) => {
                     outputs.push(GateOutput::Send {
                         command,
@@ -234,8 +236,7 @@ impl Gate {
                 std::cmp::Reverse(i),
             )
         }) {
-            let customer = hold.held[i].command.customer_id().to_string();
-            if let Err(next) = self.cap.check(&customer, now) {
+            if let Err(next) = self.cap.check(&mut hold.cap, now) {
                 hold.retry_at = Some(next);
                 return;
             }
@@ -275,9 +276,10 @@ impl Gate {
 }
 
 impl RecipientHold {
-    /// When the gate next has something to do for this recipient.
+    /// When the gate next has something to do for this recipient: release what
+    /// it holds, or forget a cap that is full again.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.retry_at
+        self.retry_at.or_else(|| RecipientCap::full_at(self.cap))
     }
 }
 
@@ -347,9 +349,10 @@ mod tests {
             step.outputs[..],
             [GateOutput::Send { changed: false, .. }]
         ));
-        let step = gate.offer(step.state, apology("damaged-1", 1), t);
-        let step = gate.offer(step.state, apology("delay-1", 2), t);
-        let step = gate.offer(step.state, apology("delay-1", 3), t);
+        let minute = chrono::Duration::minutes(1);
+        let step = gate.offer(step.state, apology("damaged-1", 1), t + minute);
+        let step = gate.offer(step.state, apology("delay-1", 2), t + minute * 2);
+        let step = gate.offer(step.state, apology("delay-1", 3), t + minute * 3);
         let held: Vec<&str> = step
             .state
             .as_ref()

@@ -1,25 +1,20 @@
 //! The last gate before a command leaves: the per-recipient cap, a safety net
-//! against notification storms, on `governor`'s keyed rate limiter.
+//! against notification storms, on `governor`'s GCRA ([`cap`]).
 //!
-//! The limiter runs on a clock that only the caller moves (stream time), so the
-//! same commands at the same times are admitted or capped the same way live and
-//! in `replay`. A command over the cap is held, not dropped ([`gate`]): it goes out
+//! The cap's state is the recipient's, kept with what it holds, and the limiter
+//! runs on the decision's clock, so the same commands at the same times are
+//! admitted or capped the same way live, after a restart and in `replay`. A command over the cap is held, not dropped ([`gate`]): it goes out
 //! at the recipient's next allowed slot, merged into a newer message about the same
 //! order when one supersedes it, the important ones first.
 
+mod cap;
 mod gate;
 
+pub use cap::RecipientCap;
 pub use gate::{priority, supersedes, Gate, GateOutput, GateStep, HeldCommand, RecipientHold};
 
 use crate::model::{DelayApologyCommand, NotificationCommand, ReviewRequestCommand, Timestamp};
-use crate::policy::NotificationPolicy;
-use governor::clock::{Clock, FakeRelativeClock};
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::keyed::HashMapStateStore;
-use governor::{Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
-use std::num::NonZeroU32;
 
 /// Any command on its way out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,138 +103,5 @@ impl OutboundCommand {
             OutboundCommand::ReviewRequest(c) => (&c.recipient_timezone, &c.recipient_country),
         };
         (tz.as_deref(), country.as_deref())
-    }
-}
-
-/// Admits at most `per_recipient_max` commands per recipient per
-/// `per_recipient_period` (a burst of that many, refilling evenly).
-pub struct RecipientCap {
-    limiter:
-        RateLimiter<String, HashMapStateStore<String>, FakeRelativeClock, NoOpMiddleware<Nanos>>,
-    clock: FakeRelativeClock,
-    /// The instant the fake clock's zero stands for, and where it is now.
-    origin: Option<Timestamp>,
-    at: Timestamp,
-    checks_since_cleanup: u32,
-}
-
-impl RecipientCap {
-    pub fn new(policy: &NotificationPolicy) -> Self {
-        let max = NonZeroU32::new(policy.per_recipient_max.max(1)).unwrap_or(NonZeroU32::MIN);
-        let refill = (policy.per_recipient_period / max.get() as i32)
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(1))
-            .max(std::time::Duration::from_millis(1));
-        let quota = Quota::with_period(refill)
-            .unwrap_or(Quota::per_second(max))
-            .allow_burst(max);
-        let clock = FakeRelativeClock::default();
-        RecipientCap {
-            limiter: RateLimiter::hashmap_with_clock(quota, clock.clone()),
-            clock,
-            origin: None,
-            at: Timestamp::default(),
-            checks_since_cleanup: 0,
-        }
-    }
-
-    /// Whether `recipient` may receive one more command at `now`. Time never runs
-    /// backwards here: an earlier `now` counts as the latest seen.
-    pub fn admit(&mut self, recipient: &str, now: Timestamp) -> bool {
-        self.check(recipient, now).is_ok()
-    }
-
-    /// Admits one more command for `recipient` at `now`, or tells the earliest
-    /// instant one would be admitted.
-    pub fn check(&mut self, recipient: &str, now: Timestamp) -> Result<(), Timestamp> {
-        let origin = *self.origin.get_or_insert(now);
-        if now > self.at.max(origin) {
-            let from = self.at.max(origin);
-            if let Ok(step) = (now - from).to_std() {
-                self.clock.advance(step);
-            }
-            self.at = now;
-        }
-        self.checks_since_cleanup += 1;
-        if self.checks_since_cleanup >= 10_000 {
-            self.forget_idle();
-        }
-        let at = self.at.max(now);
-        self.limiter
-            .check_key(&recipient.to_string())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                chrono::Duration::from_std(wait)
-                    .ok()
-                    .and_then(|w| at.checked_add_signed(w))
-                    .unwrap_or(at)
-            })
-    }
-
-    /// Bounded memory: forgets recipients whose limit has fully refilled (they
-    /// would be admitted exactly as if never seen).
-    pub fn forget_idle(&mut self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-        self.checks_since_cleanup = 0;
-    }
-
-    /// Recipients currently tracked (for a gauge).
-    pub fn tracked(&self) -> usize {
-        self.limiter.len()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{Duration, TimeZone};
-
-    fn t(s: i64) -> Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap() + Duration::seconds(s)
-    }
-
-    #[test]
-    fn a_storm_is_capped_per_recipient_and_refills() {
-        let policy = NotificationPolicy {
-            per_recipient_max: 3,
-            per_recipient_period: Duration::hours(1),
-            ..NotificationPolicy::default()
-        };
-        let mut cap = RecipientCap::new(&policy);
-        let admitted = (0..50).filter(|i| cap.admit("alice", t(*i))).count();
-        assert_eq!(admitted, 3);
-        assert!(cap.admit("bob", t(60)), "another recipient is not affected");
-        assert!(
-            !cap.admit("alice", t(19 * 60)),
-            "nothing refilled after 19 minutes"
-        );
-        assert!(
-            cap.admit("alice", t(20 * 60 + 1)),
-            "one refilled after 20 minutes"
-        );
-        assert!(!cap.admit("alice", t(20 * 60 + 2)), "and only one");
-        assert_eq!(
-            cap.check("alice", t(20 * 60 + 3)),
-            Err(t(40 * 60)),
-            "the next token refills 20 minutes after the last"
-        );
-    }
-
-    #[test]
-    fn idle_recipients_are_forgotten() {
-        let policy = NotificationPolicy {
-            per_recipient_max: 2,
-            per_recipient_period: Duration::minutes(1),
-            ..NotificationPolicy::default()
-        };
-        let mut cap = RecipientCap::new(&policy);
-        for i in 0..5_000 {
-            cap.admit(&format!("r{i}"), t(0));
-        }
-        assert_eq!(cap.tracked(), 5_000);
-        cap.admit("late", t(3600));
-        cap.forget_idle();
-        assert_eq!(cap.tracked(), 1, "only the recent recipient is kept");
     }
 }

@@ -5,6 +5,7 @@
 mod apology;
 mod command;
 mod internal;
+pub mod limits;
 mod order;
 mod review;
 mod scan;
@@ -13,6 +14,7 @@ pub mod serde_time;
 pub use apology::{DelayApologyCommand, DelayReason};
 pub use command::{Milestone, NotificationCommand};
 pub use internal::{RoutedScan, ShipmentRegistered};
+pub use limits::{InputLimits, Limit};
 pub use order::{
     ChannelKind, ContactChannel, Customer, Item, OrderCancelled, OrderEvent, OrderEventKind,
     OrderPlaced, ReturnRequested, ShipmentCreated,
@@ -37,9 +39,20 @@ pub struct Origin {
 pub enum InvalidEvent {
     #[error("field `{field}` is invalid: {reason}")]
     Field { field: &'static str, reason: String },
+    /// Over one of the configurable [`InputLimits`]; the reason names the field.
+    #[error("{reason} ({})", .limit.key())]
+    Limit { limit: Limit, reason: String },
 }
 
 impl InvalidEvent {
+    /// The configurable bound the record is over, if that is why it is invalid.
+    pub fn limit(&self) -> Option<Limit> {
+        match self {
+            InvalidEvent::Limit { limit, .. } => Some(*limit),
+            InvalidEvent::Field { .. } => None,
+        }
+    }
+
     pub(crate) fn field(field: &'static str, reason: impl Into<String>) -> Self {
         InvalidEvent::Field {
             field,

@@ -87,7 +87,10 @@ impl OrderPlaced {
         if self.customer.timezone.parse::<chrono_tz::Tz>().is_err() {
             return Err(InvalidEvent::field(
                 "customer.timezone",
-                format!("`{}` is not an IANA timezone", self.customer.timezone),
+                format!(
+                    "{} is not an IANA timezone",
+                    crate::quote::quote(&self.customer.timezone)
+                ),
             ));
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Quiet hours: a daily window, in the recipient's local time, when nothing is sent.
 
+use crate::calendar::{local_naive, plus};
 use crate::model::Timestamp;
 use chrono::{Duration, NaiveTime, TimeZone};
 use chrono_tz::Tz;
@@ -34,7 +35,8 @@ impl QuietHours {
     }
 
     /// `t` itself when it is allowed, else the first allowed instant after it (to
-    /// the minute): normally the local end of the quiet period, DST-correct.
+    /// the minute): normally the local end of the quiet period, DST-correct. Where
+    /// that lies beyond chrono's range, `t`.
     pub fn next_allowed(&self, t: Timestamp, tz: Tz) -> Timestamp {
         if !self.is_quiet(t, tz) {
             return t;
@@ -45,13 +47,17 @@ impl QuietHours {
         }
         // A DST change lies in between and may reopen the window earlier (a
         // fall-back hour before the quiet start): find the first allowed minute.
-        let next_minute = (t.timestamp_millis().div_euclid(60_000) + 1) * 60_000;
+        let next_minute = t
+            .timestamp_millis()
+            .div_euclid(60_000)
+            .saturating_add(1)
+            .saturating_mul(60_000);
         let mut x = chrono::DateTime::from_timestamp_millis(next_minute).unwrap_or(end);
         while x < end {
             if !self.is_quiet(x, tz) {
                 return x;
             }
-            x += Duration::minutes(1);
+            x = plus(x, Duration::minutes(1));
         }
         end
     }
@@ -59,14 +65,21 @@ impl QuietHours {
     /// The first instant at or after `t` where the local clock reads `end` and the
     /// window is open; skips a day whose `end` falls in a DST gap that is still quiet.
     fn end_after(&self, t: Timestamp, tz: Tz) -> Timestamp {
-        let local = t.with_timezone(&tz);
+        let Some(local) = local_naive(t, tz) else {
+            return t;
+        };
         let first = if local.time() < self.end {
-            local.date_naive()
+            Some(local.date())
         } else {
-            local.date_naive() + Duration::days(1)
+            local.date().succ_opt()
         };
         for days in 0..4 {
-            let naive = (first + Duration::days(days)).and_time(self.end);
+            let Some(naive) = first
+                .and_then(|f| f.checked_add_days(chrono::Days::new(days)))
+                .map(|d| d.and_time(self.end))
+            else {
+                return t;
+            };
             let at = match tz.from_local_datetime(&naive) {
                 chrono::LocalResult::Single(x) => Some(x),
                 // A repeated hour: the pass that is not before `t`.
@@ -79,7 +92,7 @@ impl QuietHours {
                 }
                 // Inside a DST gap: the first real instant after it.
                 chrono::LocalResult::None => (1..=180)
-                    .map(|m| naive + Duration::minutes(m))
+                    .filter_map(|m| naive.checked_add_signed(Duration::minutes(m)))
                     .find_map(|n| tz.from_local_datetime(&n).earliest()),
             };
             if let Some(at) = at.map(|x| x.with_timezone(&chrono::Utc)) {
@@ -89,6 +102,6 @@ impl QuietHours {
             }
         }
         // Only zones that skipped whole days get here.
-        t + Duration::days(1)
+        plus(t, Duration::days(1))
     }
 }

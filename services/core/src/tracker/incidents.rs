@@ -15,7 +15,7 @@ use super::milestones::{self, transactional_channel, Recipient};
 use super::notes::HoldReason;
 use super::state::{Incident, OrderState, Placed};
 use super::{episodes, TrackerConfig, TrackerOutput};
-use crate::calendar::add_business_time;
+use crate::calendar::{add_business_time, plus};
 use crate::delay::ApologyMode;
 use crate::model::{DelayReason, Timestamp};
 use crate::status::Status;
@@ -37,7 +37,7 @@ pub(super) fn evaluate(
         return;
     }
     // Judge a burst as a whole: not before the coalescing window after a change.
-    if now < order.changed_at + config.coalesce_window {
+    if now < plus(order.changed_at, config.coalesce_window) {
         return;
     }
     let found = findings::findings(config, order, &placed, now);
@@ -301,7 +301,7 @@ pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Optio
         ApologyMode::PerEpisode => deadlines.extend(episodes::next_deadline(config, order, placed)),
     }
     // A deadline already past when new evidence arrived waits for the rest of its burst.
-    let floor = order.changed_at + config.coalesce_window;
+    let floor = plus(order.changed_at, config.coalesce_window);
     let earliest = deadlines.into_iter().min().map(|d| d.max(floor));
     earliest.into_iter().chain(order.evaluate_due).min()
 }

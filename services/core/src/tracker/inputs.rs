@@ -7,8 +7,11 @@ use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::{OrderState, PendingMilestone, Placed, Shipment};
 use super::TrackerOutput;
 use super::{scan, suppressed, DeliveryTiming, StatusChange, SuppressReason, TrackerConfig};
+use crate::calendar::plus;
+use crate::hold::{held_size, scan_bytes};
 use crate::matcher::HeldScan;
 use crate::model::{CarrierScan, Milestone, OrderEvent, OrderEventKind, Origin, Timestamp};
+use crate::quote::quote;
 use crate::status::Status;
 
 /// Folds an order event in; false when it changed nothing (a resend).
@@ -36,7 +39,7 @@ pub(super) fn apply_order_event(
             // records arriving in the same burst as the order still collapse.
             for shipment in order.shipments.values_mut() {
                 if let Some(p) = shipment.pending.as_mut() {
-                    p.due = p.due.max(now + config.coalesce_window);
+                    p.due = p.due.max(plus(now, config.coalesce_window));
                 }
             }
             if order.cancelled_at.is_none() && !order.confirmation.sent {
@@ -50,13 +53,17 @@ pub(super) fn apply_order_event(
                         now,
                     ));
                 } else {
-                    order.confirmation.due = Some(now + config.coalesce_window);
+                    order.confirmation.due = Some(plus(now, config.coalesce_window));
                 }
             }
             true
         }
         OrderEventKind::ShipmentCreated(s) => {
             if order.shipments.contains_key(&s.tracking_number) {
+                return false;
+            }
+            // Refused before it gets here ([`super::refusal`]); never grows the state.
+            if order.shipments.len() >= config.max_shipments {
                 return false;
             }
             order.shipments.insert(
@@ -239,7 +246,7 @@ fn rearm_milestone(
     }
     shipment.pending = Some(PendingMilestone {
         milestone: notice.milestone,
-        due: now + config.coalesce_window,
+        due: plus(now, config.coalesce_window),
         notice: notice.notice.map(str::to_string),
     });
 }
@@ -272,12 +279,9 @@ pub(super) fn hold_scan(
     {
         return false;
     }
-    if order.held_scans.len() >= config.max_held_scans {
+    if let Some(reason) = hold_full(config, order, &scan) {
         outputs.push(TrackerOutput::Unmatched {
-            reason: format!(
-                "order {} holds {} scans for shipments it does not know; hold is full",
-                order.order_id, config.max_held_scans
-            ),
+            reason,
             scan,
             origin,
         });
@@ -289,4 +293,25 @@ pub(super) fn hold_scan(
         held_at: now,
     });
     true
+}
+
+/// Why the order's hold cannot take `scan`, if it cannot.
+fn hold_full(config: &TrackerConfig, order: &OrderState, scan: &CarrierScan) -> Option<String> {
+    let (count, bytes) = held_size(&order.held_scans);
+    if count >= config.max_held_scans {
+        return Some(format!(
+            "order {} holds {} scans for shipments it does not know; hold is full",
+            quote(&order.order_id),
+            config.max_held_scans
+        ));
+    }
+    let more = scan_bytes(scan);
+    if bytes + more > config.max_held_bytes {
+        return Some(format!(
+            "order {} holds {bytes} bytes of scans for shipments it does not know; {more} more would pass the limit of {}",
+            quote(&order.order_id),
+            config.max_held_bytes
+        ));
+    }
+    None
 }

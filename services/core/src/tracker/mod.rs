@@ -16,20 +16,25 @@ mod notes;
 mod notify;
 mod reviews;
 mod scan;
+mod seen;
 mod state;
 
 pub use config::TrackerConfig;
 pub use milestones::RETURNING_TO_SENDER;
 pub use notes::{HeldBack, HoldReason, Outcome, KEPT_NOTES, KEPT_TIMELINE};
+pub use seen::SeenScans;
 pub use state::{
     AppliedScan, EddSighting, Episode, Incident, MilestoneSlot, OrderState, PendingMilestone,
-    Placed, Shipment,
+    Placed, Shipment, KEPT_FAILED_ATTEMPTS,
 };
 
+use crate::calendar::plus;
+use crate::model::limits::TIMESTAMP_MILLIS_RANGE;
 use crate::model::{
     CarrierScan, DelayApologyCommand, DelayReason, Milestone, NotificationCommand, OrderEvent,
-    Origin, ReviewRequestCommand, Timestamp,
+    OrderEventKind, Origin, ReviewRequestCommand, Timestamp,
 };
+use crate::quote::quote;
 use crate::status::{Status, SubStatus};
 use serde::{Deserialize, Serialize};
 
@@ -188,7 +193,7 @@ pub fn decide(
     if changed {
         // Re-judge incidents once the burst this input belongs to has arrived.
         order.changed_at = now;
-        let due = now + config.coalesce_window;
+        let due = plus(now, config.coalesce_window);
         order.evaluate_due = Some(order.evaluate_due.map_or(due, |d| d.min(due)));
     }
     keep_notes(&mut order, &outputs);
@@ -219,14 +224,14 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
 
     let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
         .into_iter()
-        .partition(|h| h.held_at + config.hold_window <= now);
+        .partition(|h| plus(h.held_at, config.hold_window) <= now);
     order.held_scans = kept;
     for h in expired {
         outputs.push(TrackerOutput::Unmatched {
             reason: format!(
                 "order {} never created a shipment with tracking number {} within {}",
-                order.order_id,
-                h.scan.tracking_number,
+                quote(&order.order_id),
+                quote(&h.scan.tracking_number),
                 crate::wording::short_duration(config.hold_window)
             ),
             scan: h.scan,
@@ -243,20 +248,66 @@ pub fn on_timer(config: &TrackerConfig, state: OrderState, now: Timestamp) -> Tr
     reviews::evaluate(config, &mut order, now, &mut outputs);
     keep_notes(&mut order, &outputs);
 
-    let forget = order.last_activity_at + config.retention <= now;
+    // An order known only from scans it was sent, all gone now, is forgotten at
+    // once: scans naming made-up orders leave nothing behind.
+    let forget = plus(order.last_activity_at, config.retention) <= now || knows_nothing(&order);
     TrackerStep {
         state: (!forget).then_some(order),
         outputs,
     }
 }
 
+fn knows_nothing(order: &OrderState) -> bool {
+    order.placed.is_none()
+        && order.shipments.is_empty()
+        && order.held_scans.is_empty()
+        && order.cancelled_at.is_none()
+        && order.return_requested_at.is_none()
+}
+
+/// Why the order's state refuses `input`, which then goes to dead-letter and
+/// changes nothing: a shipment beyond the most an order may have.
+pub fn refusal(
+    config: &TrackerConfig,
+    state: Option<&OrderState>,
+    input: &TrackerInput,
+) -> Option<String> {
+    let TrackerInput::Order(event) = input else {
+        return None;
+    };
+    let Ok(OrderEventKind::ShipmentCreated(s)) = event.kind() else {
+        return None;
+    };
+    let order = state?;
+    let full = order.shipments.len() >= config.max_shipments
+        && !order.shipments.contains_key(&s.tracking_number);
+    full.then(|| {
+        format!(
+            "order {} already has {} shipments, the most one order may have (WISMO_TRACKER_MAX_SHIPMENTS); shipment {} is refused",
+            quote(&order.order_id),
+            order.shipments.len(),
+            quote(&s.shipment_id)
+        )
+    })
+}
+
+/// When the last held scan expires: after it, nothing the order holds counts.
+pub fn hold_ends(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
+    order
+        .held_scans
+        .iter()
+        .map(|h| plus(h.held_at, config.hold_window))
+        .max()
+}
+
 /// The earliest instant at which [`on_timer`] has something to do for this order.
+/// None beyond the year 9999: no record time reaches it.
 pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Timestamp> {
     let holds = order
         .held_scans
         .iter()
-        .map(|h| h.held_at + config.hold_window);
-    let retention = std::iter::once(order.last_activity_at + config.retention);
+        .map(|h| plus(h.held_at, config.hold_window));
+    let retention = std::iter::once(plus(order.last_activity_at, config.retention));
     // Milestones wait for the customer: without a placed order they are not due.
     let milestones = order.placed.as_ref().into_iter().flat_map(|_| {
         order.confirmation.due.into_iter().chain(
@@ -272,6 +323,7 @@ pub fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Option<Times
         .chain(incidents::next_deadline(config, order))
         .chain(reviews::next_deadline(config, order))
         .min()
+        .filter(|d| TIMESTAMP_MILLIS_RANGE.contains(&d.timestamp_millis()))
 }
 
 /// A milestone not sent, and the note that says why.

@@ -10,6 +10,7 @@ use super::milestones::quiet_hours_note;
 use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::OrderState;
 use super::{SuppressReason, TrackerConfig, TrackerOutput};
+use crate::calendar::plus;
 use crate::ids::command_id;
 use crate::model::{ReviewBasis, ReviewRequestCommand, Timestamp};
 use crate::status::{Status, SubStatus};
@@ -77,21 +78,24 @@ fn plan(config: &TrackerConfig, order: &OrderState) -> Option<Plan> {
         .collect::<Option<Vec<_>>>();
     let (base, basis, delivered_at) = match delivered.and_then(|d| d.into_iter().max()) {
         Some(at) => (
-            at + policy.delay_for(placed.items.iter().map(|i| i.category.as_str())),
+            plus(
+                at,
+                policy.delay_for(placed.items.iter().map(|i| i.category.as_str())),
+            ),
             ReviewBasis::Delivered,
             Some(at),
         ),
         None => {
             let fulfilled = order.shipments.values().map(|s| s.created_at).max()?;
             (
-                fulfilled + policy.fallback_after_fulfilled,
+                plus(fulfilled, policy.fallback_after_fulfilled),
                 ReviewBasis::FulfilledFallback,
                 None,
             )
         }
     };
     let due = if had_trouble(order) {
-        base + policy.late_extra
+        plus(base, policy.late_extra)
     } else {
         base
     };
@@ -109,7 +113,7 @@ pub(super) fn evaluate(
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
 ) {
-    if now < order.changed_at + config.coalesce_window
+    if now < plus(order.changed_at, config.coalesce_window)
         || order.review_decided
         || order.placed.is_none()
     {
@@ -187,7 +191,7 @@ pub(super) fn next_deadline(config: &TrackerConfig, order: &OrderState) -> Optio
     if order.review_decided || order.placed.is_none() {
         return None;
     }
-    let floor = order.changed_at + config.coalesce_window;
+    let floor = plus(order.changed_at, config.coalesce_window);
     if cancelled_by(order).is_some() {
         return Some(floor);
     }

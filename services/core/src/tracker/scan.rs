@@ -1,6 +1,6 @@
 //! Applying one carrier scan to a shipment.
 
-use super::state::{AppliedScan, EddSighting, Shipment};
+use super::state::{AppliedScan, EddSighting, Shipment, KEPT_FAILED_ATTEMPTS};
 use super::TrackerConfig;
 use crate::model::CarrierScan;
 use crate::status::{Normalized, Status, SubStatus};
@@ -19,7 +19,10 @@ pub(super) fn apply(
     shipment: &mut Shipment,
     scan: &CarrierScan,
 ) -> Option<ScanEffect> {
-    if !shipment.seen_scan_ids.insert(scan.scan_id.clone()) {
+    if !shipment
+        .seen_scan_ids
+        .insert(&scan.scan_id, config.seen_scans)
+    {
         return None;
     }
     let mut normalized = config.mapper.normalize(
@@ -71,7 +74,7 @@ pub(super) fn apply(
         }
     }
     match normalized.status {
-        Status::AttemptFail => {
+        Status::AttemptFail if shipment.failed_attempts.len() < KEPT_FAILED_ATTEMPTS => {
             shipment.failed_attempts.insert(scan.scan_id.clone());
         }
         Status::Delivered if shipment.delivered_at.is_none_or(|d| scan.occurred_at < d) => {

@@ -1,6 +1,7 @@
 //! Per-order state: what the order-tracker knows about one order.
 
 use super::notes::HeldBack;
+use super::seen::SeenScans;
 use super::StatusChange;
 use crate::matcher::HeldScan;
 use crate::model::{serde_time, DelayReason, Milestone, OrderPlaced, Timestamp};
@@ -179,6 +180,9 @@ pub struct MilestoneSlot {
     pub due: Option<Timestamp>,
 }
 
+/// How many failed delivery attempts a shipment records; a real parcel has a few.
+pub const KEPT_FAILED_ATTEMPTS: usize = 16;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
     pub shipment_id: String,
@@ -198,9 +202,11 @@ pub struct Shipment {
     pub latest_edd: Option<EddSighting>,
     #[serde(with = "serde_time::opt_millis")]
     pub delivered_at: Option<Timestamp>,
-    /// Scan ids of failed delivery attempts (a set, so resends do not count twice).
+    /// Scan ids of failed delivery attempts (a set, so resends do not count twice);
+    /// the first [`KEPT_FAILED_ATTEMPTS`].
     pub failed_attempts: BTreeSet<String>,
-    pub seen_scan_ids: BTreeSet<String>,
+    /// The most recent scan ids, to tell resends (see [`SeenScans`]).
+    pub seen_scan_ids: SeenScans,
     pub milestones_sent: BTreeSet<Milestone>,
     pub pending: Option<PendingMilestone>,
     /// Notices that ride on a milestone symbol but are sent apart from it, once

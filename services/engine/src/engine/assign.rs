@@ -3,6 +3,7 @@
 //! and dropped when an input is revoked.
 
 use super::{Engine, EngineError};
+use crate::breaker::{Breaker, Marker};
 use crate::changelog;
 use crate::checkpoint::Checkpoint;
 use crate::metrics::engine as metrics;
@@ -11,6 +12,9 @@ use crate::record::{Record, Source, TopicPartition};
 use crate::store::StateStore;
 use crate::task::{InputQueue, Task, TaskId};
 use crate::transport::Transport;
+
+/// Why a record or timer found in a crash loop goes to dead-letter.
+const CRASHED: &str = "processing failed repeatedly: the service restarted twice while deciding it";
 
 impl<P: Processor, T: Transport> Engine<P, T> {
     pub(super) fn assign(&mut self, tps: Vec<TopicPartition>) -> Result<(), EngineError> {
@@ -25,7 +29,26 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         self.assigned.extend(tps);
         self.form_tasks()?;
         tracing::info!(partitions = ?self.owned_numbers(), "partitions assigned");
+        self.tell_assignment();
         Ok(())
+    }
+
+    fn tell_assignment(&mut self) {
+        let Some(topic) = self.topology.keyed.first().map(|i| i.topic.clone()) else {
+            return;
+        };
+        let owned = self
+            .assigned
+            .iter()
+            .filter(|tp| *tp.topic == *topic)
+            .count();
+        let of = self
+            .partition_counts
+            .get(&topic)
+            .copied()
+            .unwrap_or(1)
+            .max(1) as usize;
+        self.processor.on_assignment(owned, of);
     }
 
     fn owned_numbers(&self) -> Vec<i32> {
@@ -63,6 +86,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             self.rewind = Some("revoked");
         }
         tracing::info!(partitions = ?self.owned_numbers(), "partitions revoked");
+        self.tell_assignment();
         metrics()
             .partitions_assigned
             .set(self.assigned.len() as i64);
@@ -128,11 +152,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let queues = self.groups[id.group]
             .inputs
             .iter()
-            .zip(&checkpoints)
+            .zip(checkpoints.iter().zip(&committed))
             .enumerate()
-            .map(|(rank, ((_, internal), c))| {
+            .map(|(rank, ((_, internal), (c, at)))| {
                 let mut q =
                     InputQueue::new(rank, *internal, wall, self.config.max_buffered_records);
+                q.start_at(at.offset);
                 if let Some(c) = c {
                     q.resume(&c.writers, c.writer_count, wall);
                 }
@@ -153,6 +178,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             floor: checkpoint.floor,
             sent_watermark: i64::MIN,
             watermark_sent_at: i64::MIN,
+            breaker: self.breaker_start(id, &partitions, &checkpoint),
         };
         for (i, tp) in partitions.iter().enumerate() {
             self.route.insert(tp.clone(), (id, i));
@@ -176,6 +202,49 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             _ => self.activate(task),
         }
         Ok(())
+    }
+
+    /// The task's breaker as its checkpoint left it; what it crashed on twice is
+    /// poison from now on.
+    fn breaker_start(
+        &mut self,
+        id: TaskId,
+        partitions: &[TopicPartition],
+        checkpoint: &Checkpoint,
+    ) -> Breaker {
+        let start = Breaker::start(
+            checkpoint.restarts,
+            checkpoint.deciding,
+            &self.config.breaker,
+        );
+        let mut start = start;
+        if start.breaker.marker.is_some() {
+            // One named item per process (another instance may have named one too).
+            match self.careful_task {
+                None => self.careful_task = Some(id),
+                Some(named) if named == id => {}
+                Some(_) => start.breaker.marker = None,
+            }
+        }
+        if start.breaker.careful() {
+            tracing::warn!(task = %id, restarts = start.breaker.restarts, "task restarted without progress; deciding one record per commit");
+        }
+        match start.poison {
+            Some(Marker::Record { input, offset }) => {
+                if let Some(tp) = partitions.get(input) {
+                    tracing::error!(task = %id, topic = %tp.topic, partition = tp.partition, offset, "the service crashed twice deciding this record; it goes to dead-letter");
+                    metrics().crash_loops_broken.inc();
+                    self.poison.insert((tp.clone(), offset), CRASHED);
+                }
+            }
+            Some(Marker::Timer { key, due }) => {
+                tracing::error!(task = %id, due, "the service crashed twice firing a timer; it goes to dead-letter");
+                metrics().crash_loops_broken.inc();
+                self.poisoned_timers.insert((key, due), CRASHED);
+            }
+            None => {}
+        }
+        start.breaker
     }
 
     fn activate(&mut self, task: Task<P::State>) {

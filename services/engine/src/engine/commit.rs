@@ -2,6 +2,7 @@
 //! checkpoints, then watermarks; or all of it in one transaction. And rewinding
 //! to the last commit when a transaction fails or a decision panicked.
 
+use super::process::content_fingerprint;
 use super::{Engine, EngineError};
 use crate::changelog;
 use crate::checkpoint::Checkpoint;
@@ -38,19 +39,41 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     pub fn commit_now(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
         let result = if self.transactional() {
-            self.commit_transaction()
+            self.commit_transaction().map(|()| true)
         } else {
             self.commit_at_least_once()
         };
         self.last_commit = self.now_ms();
         match result {
-            Ok(()) => {
+            Ok(committed) => {
                 self.uncommitted = false;
+                for task in self.tasks.values_mut() {
+                    // Saved only if its checkpoint was in the commit.
+                    if committed && task.breaker.in_commit {
+                        task.breaker.unsaved = false;
+                    }
+                    task.breaker.in_commit = false;
+                }
                 let m = metrics();
                 m.commits.inc();
                 m.commit_seconds.observe(started.elapsed().as_secs_f64());
                 self.update_gauges();
                 Ok(())
+            }
+            Err(EngineError::Transport(TransportError::Refused(failures)))
+                if self.transactional() =>
+            {
+                for f in &failures {
+                    tracing::warn!(topic = %f.record.topic, error = %f.error, "the broker refused an output of the transaction; decided again, it goes to dead-letter");
+                    self.refused_outputs.insert((
+                        f.record.topic.clone(),
+                        content_fingerprint(
+                            f.record.key.as_deref().unwrap_or_default(),
+                            f.record.value.as_deref().unwrap_or_default(),
+                        ),
+                    ));
+                }
+                self.rewind_to_commit("refused")
             }
             Err(EngineError::Transport(TransportError::Failed(e))) if self.transactional() => {
                 tracing::warn!(error = %e, "transaction failed; rewinding to the last commit");
@@ -60,7 +83,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         }
     }
 
-    fn commit_at_least_once(&mut self) -> Result<(), EngineError> {
+    /// `false`: the offsets were not committed (the next commit tries again).
+    fn commit_at_least_once(&mut self) -> Result<bool, EngineError> {
         self.flush_outputs()?;
         self.write_changelog()?;
         self.flush_outputs()?;
@@ -71,10 +95,11 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             tracing::warn!(error = %e, "offset commit failed");
             return match e {
                 TransportError::Crashed => Err(e.into()),
-                _ => Ok(()),
+                _ => Ok(false),
             };
         }
-        self.send_watermarks(watermarks)
+        self.send_watermarks(watermarks)?;
+        Ok(true)
     }
 
     fn commit_transaction(&mut self) -> Result<(), EngineError> {
@@ -122,11 +147,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             partition: failure.record.partition.unwrap_or(-1),
             offset: -1,
         };
-        let mut value = failure.record.value.clone();
-        // What is too large to produce is too large to keep whole.
-        if let Some(v) = value.as_mut() {
-            v.truncate(4_096);
-        }
+        let value = failure.record.value.clone();
         let letter = self.dead_letters.letter(
             &origin,
             failure.record.key.clone(),
@@ -205,7 +226,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                         floor: task.floor,
                         writer_count: queue.writer_count(),
                         writers: queue.writer_marks(),
+                        restarts: task.breaker.restarts,
+                        deciding: task.breaker.marker,
                     };
+                    task.breaker.in_commit = true;
                     offsets.push(OffsetCommit {
                         partition: tp.clone(),
                         offset,
@@ -271,6 +295,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             self.transport.seek(tp, c.offset)?;
         }
         self.tasks.clear();
+        self.careful_task = None;
         self.restoring.clear();
         self.route.clear();
         self.orphans.clear();

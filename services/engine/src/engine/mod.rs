@@ -26,6 +26,9 @@ pub enum EngineError {
     State(#[from] StateDecodeError),
     #[error("{0}")]
     Topology(String),
+    /// A test's failpoint: the instance is to die as if it crashed.
+    #[error("{0}")]
+    FailPoint(String),
 }
 
 /// Tasks formed alike: their inputs (topic, internal), and the internal topics
@@ -80,8 +83,20 @@ pub struct Engine<P: Processor, T: Transport> {
     detectable: Vec<i64>,
     /// Input records whose decision panicked: on the second pass they go to
     /// dead-letter undecided.
-    poison: HashSet<(TopicPartition, i64)>,
-    poisoned_timers: HashSet<(String, i64)>,
+    poison: HashMap<(TopicPartition, i64), &'static str>,
+    /// Timers (key fingerprint, deadline) likewise.
+    poisoned_timers: HashMap<(u64, i64), &'static str>,
+    /// A task must commit before it decides on (see [`crate::breaker`]).
+    commit_wanted: bool,
+    /// The careful task whose checkpoint names (or just named) what it decides:
+    /// the only one that decides until that is committed.
+    careful_task: Option<TaskId>,
+    /// Outputs the broker refused for good inside a transaction (topic, key and
+    /// value fingerprint): decided again after the rewind, they go to dead-letter.
+    refused_outputs: HashSet<(Arc<str>, u64)>,
+    /// The record or timer being decided, named in the dead letter of an output
+    /// too large to produce.
+    deciding: Option<wismo_core::model::Origin>,
     /// Set when the tasks must be rewound to their last commit, and why.
     rewind: Option<&'static str>,
     joined: bool,
@@ -111,7 +126,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 "keyed inputs need a changelog topic".into(),
             ));
         }
-        let dead_letters = DeadLetters::new(processor.service(), processor.dead_letter_topic());
+        let dead_letters = DeadLetters::new(processor.service(), processor.dead_letter_topic())
+            .keeping(config.dead_letter_max_original_bytes);
         let last_commit = clock.now().timestamp_millis();
         Ok(Engine {
             processor,
@@ -134,8 +150,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             last_commit,
             uncommitted: false,
             detectable: Vec::new(),
-            poison: HashSet::new(),
-            poisoned_timers: HashSet::new(),
+            poison: HashMap::new(),
+            poisoned_timers: HashMap::new(),
+            commit_wanted: false,
+            careful_task: None,
+            refused_outputs: HashSet::new(),
+            deciding: None,
             rewind: None,
             joined: false,
             polled_at: last_commit,
@@ -206,6 +226,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         if let Some(cause) = self.rewind.take() {
             self.rewind_to_commit(cause)?;
             return Ok(true);
+        }
+        if std::mem::take(&mut self.commit_wanted) {
+            self.commit_now()?;
+            progress = true;
         }
         self.flow_control()?;
         let now = self.now_ms();

@@ -13,6 +13,21 @@ use std::sync::Arc;
 use wismo_codec::dead_letter_kind;
 use wismo_core::model::{Origin, Timestamp};
 
+/// Why a record or timer whose decision panicked goes to dead-letter.
+const PANICKED: &str = "processing failed repeatedly: its decision panicked";
+
+/// Room kept under the output limit for the record's headers and framing.
+const HEADER_ALLOWANCE: usize = 256;
+
+/// Names an output by its content, to know it again when it is decided again.
+pub(super) fn content_fingerprint(key: &[u8], value: &[u8]) -> u64 {
+    let mut bytes = Vec::with_capacity(key.len() + value.len() + 1);
+    bytes.extend_from_slice(key);
+    bytes.push(0);
+    bytes.extend_from_slice(value);
+    crate::store::fingerprint(&bytes)
+}
+
 fn at(ms: i64) -> Timestamp {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -29,6 +44,13 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 impl<P: Processor, T: Transport> Engine<P, T> {
     /// Runs every task until it must wait or has used its budget.
     pub(super) fn process_tasks(&mut self) -> Result<bool, EngineError> {
+        if let Some(id) = self.careful_task {
+            // While a checkpoint names an item, nothing else is decided: a crash
+            // then is that item's.
+            if let Some(progress) = self.careful_step(id)? {
+                return Ok(progress);
+            }
+        }
         let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
         let mut progress = false;
         for id in ids {
@@ -45,7 +67,71 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         Ok(progress)
     }
 
+    /// One step of careful mode for the task `id` named: wait for the commit
+    /// naming its item, decide that item alone, then wait for the commit saying
+    /// it was decided (and naming the task's next item, if it has one).
+    /// `None` once the turn is over and the other tasks may decide.
+    fn careful_step(&mut self, id: TaskId) -> Result<Option<bool>, EngineError> {
+        let Some(mut task) = self.tasks.remove(&id) else {
+            if self.restoring.contains_key(&id) {
+                return Ok(Some(false));
+            }
+            self.careful_task = None;
+            return Ok(None);
+        };
+        let result = self.careful_decision(&mut task);
+        self.tasks.insert(id, task);
+        if result.as_ref().is_ok_and(Option::is_none) {
+            self.careful_task = None;
+        }
+        result
+    }
+
+    fn careful_decision(&mut self, task: &mut Task<P::State>) -> Result<Option<bool>, EngineError> {
+        if task.breaker.unsaved {
+            self.commit_wanted = true;
+            return Ok(Some(false));
+        }
+        // Decided, and that is committed: the others may go on.
+        let Some(named) = task.breaker.marker.take() else {
+            return Ok(None);
+        };
+        task.breaker.unsaved = true;
+        self.commit_wanted = true;
+        let next = task.next(&self.clockwork());
+        if task.marker(&next) != Some(named) {
+            // What was named is no longer next (a timer moved): name again.
+            return Ok(Some(false));
+        }
+        match next {
+            Next::Wait => return Ok(Some(false)),
+            Next::Timer(deadline, key) => self.fire(task, deadline, key)?,
+            Next::Record(input) => {
+                let Some(record) = task.pop(input) else {
+                    return Ok(Some(false));
+                };
+                self.decide(task, record)?;
+            }
+        }
+        self.uncommitted = true;
+        task.breaker.decided();
+        if task.breaker.careful() {
+            // The commit saying this was decided names what this task decides next.
+            let next = task.next(&self.clockwork());
+            if let Some(marker) = task.marker(&next) {
+                task.breaker.name(marker);
+            }
+        }
+        Ok(Some(true))
+    }
+
     fn run_task(&mut self, task: &mut Task<P::State>) -> Result<bool, EngineError> {
+        // Its restart (or what it decides next) is committed first, once it has
+        // an offset to commit it with.
+        if task.breaker.unsaved && task.queues.iter().any(|q| q.commit_offset().is_some()) {
+            self.commit_wanted = true;
+            return Ok(false);
+        }
         let mut done = 0;
         while done < self.config.task_budget {
             let clock = self.clockwork();
@@ -56,7 +142,20 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     tracing::warn!(task = %task.id, writers = n, "an upstream writer fell silent; no longer waiting for it");
                 }
             }
-            match task.next(&clock) {
+            let next = task.next(&clock);
+            if task.breaker.careful() && task.queues.iter().any(|q| q.commit_offset().is_some()) {
+                // Name what is decided next; it is decided once that is committed.
+                let Some(marker) = task.marker(&next) else {
+                    break;
+                };
+                if self.careful_task.is_none() {
+                    task.breaker.name(marker);
+                    self.careful_task = Some(task.id);
+                    self.commit_wanted = true;
+                }
+                break;
+            }
+            match next {
                 Next::Wait => break,
                 Next::Timer(deadline, key) => self.fire(task, deadline, key)?,
                 Next::Record(input) => {
@@ -71,6 +170,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             }
             self.uncommitted = true;
             done += 1;
+            task.breaker.decided();
             if self.rewind.is_some() {
                 break;
             }
@@ -87,21 +187,28 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             key: record.key.as_deref(),
             payload: record.value.as_deref(),
         };
-        if self
+        self.deciding = Some(view.origin());
+        if let Some(reason) = self
             .poison
-            .contains(&(record.topic_partition(), record.offset))
+            .get(&(record.topic_partition(), record.offset))
+            .copied()
         {
-            let letter = self.dead_letters.for_input(
-                &view,
-                dead_letter_kind::PROCESSING,
-                "processing failed repeatedly: its decision panicked",
-                now,
-            );
+            let letter =
+                self.dead_letters
+                    .for_input(&view, dead_letter_kind::PROCESSING, reason, now);
             metrics()
                 .dead_letters
                 .with_label_values(&[dead_letter_kind::PROCESSING])
                 .inc();
             return self.emit(task, letter, record.timestamp);
+        }
+        if let Some(key) = self.config.crash_on_key.as_deref() {
+            if view.key == Some(key.as_bytes()) {
+                return Err(EngineError::FailPoint(format!(
+                    "failpoint: deciding {}/{}@{} crashes the service",
+                    record.topic, record.partition, record.offset
+                )));
+            }
         }
         let keyed_task = task.store.is_some();
         let failpoint = self.config.panic_on_key.as_deref();
@@ -154,7 +261,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 // and on the way back send this record to dead-letter instead.
                 tracing::error!(topic = %record.topic, partition = record.partition, offset = record.offset, panic = %panic_message(&*payload), "decision panicked; rewinding, the record goes to dead-letter");
                 self.poison
-                    .insert((record.topic_partition(), record.offset));
+                    .insert((record.topic_partition(), record.offset), PANICKED);
                 self.rewind = Some("panic");
                 Ok(())
             }
@@ -168,6 +275,11 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         key: String,
     ) -> Result<(), EngineError> {
         let due = deadline.timestamp_millis();
+        self.deciding = Some(Origin {
+            topic: format!("timer:{key}"),
+            partition: task.id.partition,
+            offset: due,
+        });
         task.stream_time = task.stream_time.max(due);
         let Some(store) = task.store.as_mut() else {
             return Ok(());
@@ -176,7 +288,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             store.put(key, None, None);
             return Ok(());
         };
-        if self.poisoned_timers.contains(&(key.clone(), due)) {
+        let fingerprint = crate::store::fingerprint(key.as_bytes());
+        if let Some(reason) = self.poisoned_timers.get(&(fingerprint, due)).copied() {
             // Keep the state, drop this deadline; the next decision re-arms timers.
             store.put(key.clone(), Some(state), None);
             let origin = Origin {
@@ -189,7 +302,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 Some(key.into_bytes()),
                 None,
                 dead_letter_kind::PROCESSING,
-                "timer failed repeatedly: its decision panicked",
+                reason,
                 deadline,
             );
             return self.emit(task, letter, due);
@@ -204,7 +317,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             Ok(v) => v,
             Err(payload) => {
                 tracing::error!(%key, deadline = %deadline, panic = %panic_message(&*payload), "timer panicked; rewinding, the timer goes to dead-letter");
-                self.poisoned_timers.insert((key, due));
+                self.poisoned_timers.insert((fingerprint, due), PANICKED);
                 self.rewind = Some("panic");
                 return Ok(());
             }
@@ -223,12 +336,27 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     }
 
     /// Stamps an output and sends it. Records for internal topics name their task.
+    /// One the broker would refuse (too large, or refused before in a transaction)
+    /// goes to dead-letter instead: the same way live and in replay.
     pub(super) fn emit(
         &mut self,
         task: &mut Task<P::State>,
         record: OutRecord,
         decided_at: i64,
     ) -> Result<(), EngineError> {
+        let record = match self.refusal(&record) {
+            Some(reason) => {
+                let letter = self.unproducible(record, &reason, decided_at);
+                if self.refusal(&letter).is_some() {
+                    // Only a broker limit below wismo's own gets here.
+                    metrics().dead_letters.with_label_values(&["lost"]).inc();
+                    tracing::error!(topic = %letter.topic, "the dead letter of an unproducible output is refused too; counted as lost");
+                    return Ok(());
+                }
+                letter
+            }
+            None => record,
+        };
         let not_before = record.not_before.map_or(i64::MIN, |t| t.timestamp_millis());
         let stamp = task.stamp(decided_at.max(not_before));
         if let Some(t) = record.detectable_at {
@@ -245,6 +373,50 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             watermark: None,
         };
         self.send(outgoing)
+    }
+
+    /// Why the broker would refuse this output, if it would.
+    fn refusal(&self, record: &OutRecord) -> Option<String> {
+        let size = record.key.len() + record.payload.len() + HEADER_ALLOWANCE;
+        if size > self.config.max_output_bytes {
+            return Some(format!(
+                "an output for {} of {size} bytes is over the limit of {} bytes",
+                record.topic, self.config.max_output_bytes
+            ));
+        }
+        if !self.refused_outputs.is_empty()
+            && self.refused_outputs.contains(&(
+                Arc::from(record.topic.as_str()),
+                content_fingerprint(record.key.as_bytes(), &record.payload),
+            ))
+        {
+            return Some(format!(
+                "the broker refused this output for {}",
+                record.topic
+            ));
+        }
+        None
+    }
+
+    fn unproducible(&self, record: OutRecord, reason: &str, decided_at: i64) -> OutRecord {
+        metrics()
+            .dead_letters
+            .with_label_values(&[dead_letter_kind::UNDELIVERABLE])
+            .inc();
+        tracing::warn!(topic = %record.topic, bytes = record.payload.len(), "output cannot be produced; to dead-letter");
+        let origin = self.deciding.clone().unwrap_or_else(|| Origin {
+            topic: record.topic.clone(),
+            partition: -1,
+            offset: -1,
+        });
+        self.dead_letters.letter(
+            &origin,
+            Some(record.key.into_bytes()),
+            Some(record.payload),
+            dead_letter_kind::UNDELIVERABLE,
+            reason,
+            at(decided_at),
+        )
     }
 
     pub(super) fn send(&mut self, outgoing: Outgoing) -> Result<(), EngineError> {

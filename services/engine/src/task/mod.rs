@@ -12,6 +12,7 @@ mod queue;
 
 pub(crate) use queue::{Clockwork, InputQueue};
 
+use crate::breaker::{Breaker, Marker};
 use crate::record::{Record, Source, TopicPartition};
 use crate::store::StateStore;
 use wismo_core::model::Timestamp;
@@ -58,6 +59,7 @@ pub(crate) struct Task<S> {
     /// The last watermark sent, and when.
     pub sent_watermark: i64,
     pub watermark_sent_at: i64,
+    pub breaker: Breaker,
 }
 
 impl<S> Task<S> {
@@ -97,6 +99,18 @@ impl<S> Task<S> {
     /// processing).
     pub fn proceeds_without_an_input(&self) -> bool {
         self.queues.iter().any(|q| q.is_empty())
+    }
+
+    /// What `next` decides, as a careful commit names it.
+    pub fn marker(&self, next: &Next) -> Option<Marker> {
+        match next {
+            Next::Wait => None,
+            Next::Timer(deadline, key) => Some(Marker::timer(key, deadline.timestamp_millis())),
+            Next::Record(input) => Some(Marker::Record {
+                input: *input,
+                offset: self.queues.get(*input)?.head_offset()?,
+            }),
+        }
     }
 
     pub fn pop(&mut self, input: usize) -> Option<Record> {

@@ -34,6 +34,7 @@ fn task(inputs: usize) -> Task<u32> {
         floor: i64::MIN,
         sent_watermark: i64::MIN,
         watermark_sent_at: 0,
+        breaker: Default::default(),
     }
 }
 

@@ -60,6 +60,10 @@ pub enum TransportError {
     /// Another instance took over this one's transactional id or group generation.
     #[error("fenced: {0}")]
     Fenced(String),
+    /// A transaction failed because the broker refused these records for good
+    /// (too large, invalid): the transaction is to be aborted and decided again.
+    #[error("the broker refused {} record(s) of the transaction: {}", .0.len(), .0.first().map_or("", |f| f.error.as_str()))]
+    Refused(Vec<DeliveryFailure>),
     #[error("{0}")]
     Failed(String),
 }

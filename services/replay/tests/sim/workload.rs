@@ -52,13 +52,23 @@ fn minutes(rng: &mut ChaCha8Rng, lo: i64, hi: i64) -> chrono::Duration {
 /// `orders` orders over a few days, and what happened to their parcels, sorted by
 /// arrival.
 pub fn generate(seed: u64, orders: usize, topics: &Topics) -> Vec<Arrival> {
+    generate_named(seed, orders, topics, |n| format!("o-{n}"))
+}
+
+/// As [`generate`], the `n`th order named `order_id(n)`.
+pub fn generate_named(
+    seed: u64,
+    orders: usize,
+    topics: &Topics,
+    order_id: impl Fn(usize) -> String,
+) -> Vec<Arrival> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out: Vec<(i64, Input)> = Vec::new();
     let mut broken = Vec::new();
     // Few customers, so a recipient's cap sees several orders.
     let customers = 1 + orders / 3;
     for n in 0..orders {
-        let order_id = format!("o-{n}");
+        let order_id = order_id(n);
         let placed_at = start() + minutes(&mut rng, 0, 3 * 24 * 60);
         let customer = rng.random_range(0..customers);
         let promised = (placed_at + chrono::Duration::days(rng.random_range(2..6))).date_naive();

@@ -52,7 +52,15 @@ pub(crate) fn producer(config: &RuntimeConfig) -> ClientConfig {
         .set("linger.ms", "5")
         // Java's default partitioner, so records we key land where a 3PL's Java
         // producer puts the same key: co-partitioning holds across clients.
-        .set("partitioner", "murmur2_random");
+        .set("partitioner", "murmur2_random")
+        // Above the engine's own output limit, so what it lets through is never
+        // refused here (the topic's max.message.bytes must allow it too).
+        .set(
+            "message.max.bytes",
+            (config.engine.max_output_bytes + 65_536)
+                .max(1_000_000)
+                .to_string(),
+        );
     if config.engine.delivery == DeliveryMode::Transactional {
         // One id per instance: a restarted instance fences its previous self at
         // once, and the group generation sent with the offsets fences a zombie

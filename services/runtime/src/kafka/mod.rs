@@ -301,14 +301,17 @@ impl Transport for KafkaTransport {
                 .send_offsets_to_transaction(&offsets_tpl(offsets)?, &group, CALL_TIMEOUT)
                 .map_err(transaction_error)?;
         }
-        self.producer
-            .commit_transaction(CALL_TIMEOUT)
-            .map_err(transaction_error)?;
-        let (refused, failure) = self.producer.context().take();
-        if let Some(e) = failure.or_else(|| refused.first().map(|f| f.error.clone())) {
-            return Err(TransportError::Failed(e));
+        let committed = self.producer.commit_transaction(CALL_TIMEOUT);
+        let (mut refused, failure) = self.producer.context().take();
+        refused.append(&mut self.refused_at_send);
+        if !refused.is_empty() {
+            return Err(TransportError::Refused(refused));
         }
-        Ok(())
+        committed.map_err(transaction_error)?;
+        match failure {
+            Some(e) => Err(TransportError::Failed(e)),
+            None => Ok(()),
+        }
     }
 
     fn abort_transaction(&mut self) -> Result<(), TransportError> {

@@ -101,6 +101,12 @@ impl MergedQueue {
         self.len
     }
 
+    pub fn start_at(&mut self, committed: Option<i64>) {
+        if self.position.is_none() {
+            self.position = committed;
+        }
+    }
+
     pub fn push(&mut self, record: Record, wall: i64) {
         self.position = Some(
             self.position

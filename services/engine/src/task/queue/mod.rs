@@ -62,6 +62,10 @@ pub(crate) struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
+    pub fn offset(&self) -> i64 {
+        self.record.offset
+    }
+
     fn new(record: &'a Record, rank: usize) -> Self {
         Head {
             timestamp: record.timestamp,
@@ -132,6 +136,19 @@ impl InputQueue {
         match &self.buffer {
             Buffer::External(q) => q.front().map(|r| Head::new(r, self.rank)),
             Buffer::Internal(m) => m.head(self.rank),
+        }
+    }
+
+    pub fn head_offset(&self) -> Option<i64> {
+        self.head().map(|h| h.offset())
+    }
+
+    /// Where the partition was committed when the task started: what is
+    /// committed again until something is read.
+    pub fn start_at(&mut self, committed: Option<i64>) {
+        match &mut self.buffer {
+            Buffer::External(_) => self.consumed_to = committed,
+            Buffer::Internal(m) => m.start_at(committed),
         }
     }
 

@@ -36,6 +36,9 @@ impl Default for FetchPolicy {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub crash_after_calls: Option<u64>,
+    /// The broker's record size limit (key and value): a larger record is refused
+    /// for good, as Kafka refuses one over `max.message.bytes`.
+    pub max_record_bytes: Option<usize>,
 }
 
 pub struct MemoryTransport {
@@ -111,6 +114,28 @@ impl MemoryTransport {
             *n -= 1;
         }
         Ok(())
+    }
+
+    /// Splits off what the broker would refuse for its size.
+    fn refuse_too_large(&self, records: Vec<Outgoing>) -> (Vec<Outgoing>, Vec<DeliveryFailure>) {
+        let Some(limit) = self.faults.max_record_bytes else {
+            return (records, Vec::new());
+        };
+        let size = |r: &Outgoing| {
+            r.key.as_ref().map_or(0, Vec::len) + r.value.as_ref().map_or(0, Vec::len)
+        };
+        let (fit, over): (Vec<_>, Vec<_>) = records.into_iter().partition(|r| size(r) <= limit);
+        let refused = over
+            .into_iter()
+            .map(|record| DeliveryFailure {
+                error: format!(
+                    "record of {} bytes is over the broker's limit of {limit}",
+                    size(&record)
+                ),
+                record,
+            })
+            .collect();
+        (fit, refused)
     }
 
     fn position(&mut self, tp: &TopicPartition) -> i64 {
@@ -247,7 +272,8 @@ impl Transport for MemoryTransport {
     }
 
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError> {
-        let records = std::mem::take(&mut self.unflushed);
+        let unflushed = std::mem::take(&mut self.unflushed);
+        let (records, refused) = self.refuse_too_large(unflushed);
         if let Err(e) = self.call() {
             // Some of what was in flight made it before the crash.
             let keep = self
@@ -258,7 +284,7 @@ impl Transport for MemoryTransport {
             return Err(e);
         }
         self.log.append(records)?;
-        Ok(Vec::new())
+        Ok(refused)
     }
 
     fn commit(&mut self, offsets: &[OffsetCommit]) -> Result<(), TransportError> {
@@ -283,6 +309,10 @@ impl Transport for MemoryTransport {
             .take()
             .ok_or_else(|| TransportError::Failed("no open transaction".into()))?;
         self.call()?;
+        let (records, refused) = self.refuse_too_large(records);
+        if !refused.is_empty() {
+            return Err(TransportError::Refused(refused));
+        }
         self.log.commit(&self.group, &self.member, offsets, records)
     }
 

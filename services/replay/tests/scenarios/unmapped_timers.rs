@@ -3,13 +3,10 @@
 //! any scan of it (mapped or not) is a sign of life for "stuck in transit" and
 //! "presumed lost".
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use wismo_core::model::DelayReason;
-use wismo_core::pipeline::{Emitted, PipelineInput};
 
-fn order() -> Vec<(i64, PipelineInput)> {
+fn order() -> Vec<(i64, Input)> {
     vec![
         (
             0,
@@ -51,12 +48,10 @@ fn an_unmapped_code_cannot_hide_a_parcel_that_was_never_collected() {
         apology_summary(&out),
         vec![(DelayReason::NotPickedUp, 1, utc(2026, 3, 4, 14, 0))]
     );
-    let unmapped: Vec<_> = out
-        .iter()
-        .filter_map(|e| match e {
-            Emitted::StatusChanged(c) if !c.mapped => Some(c.raw_status.as_str()),
-            _ => None,
-        })
+    let unmapped: Vec<_> = timeline(&out)
+        .into_iter()
+        .filter(|c| !c.mapped)
+        .map(|c| c.raw_status)
         .collect();
     assert_eq!(unmapped, ["zz_manifest_update", "zz_manifest_update"]);
 }

@@ -1,15 +1,14 @@
 //! Scenario tests for late and stuck detection: exact apologies on a virtual clock.
 //! The customer is in America/Chicago (UTC-6, UTC-5 from 2026-03-08).
 
-mod common;
+mod back_on_track;
+mod per_incident;
 
+use crate::common::{self, *};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use common::*;
 use wismo_core::calendar::BusinessCalendar;
 use wismo_core::delay::{ApologyMode, DelayPolicy, Severity};
-use wismo_core::matcher::MatcherConfig;
 use wismo_core::model::{DelayApologyCommand, DelayReason, Timestamp};
-use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
 use wismo_core::tracker::TrackerConfig;
 
 fn utc(d: u32, h: u32, m: u32) -> Timestamp {
@@ -25,79 +24,58 @@ fn at(t: Timestamp) -> i64 {
     (t - common::t(0)).num_minutes()
 }
 
-fn order_promised(order: &str, promised: u32) -> PipelineInput {
-    let PipelineInput::Order(mut e) = placed(order, 0) else {
+fn order_promised(order: &str, promised: u32) -> Input {
+    let Input::Order(mut e) = placed(order, 0) else {
         unreachable!()
     };
     if let Some(p) = e.placed.as_mut() {
         p.promised_delivery_date = Some(date(promised));
     }
-    PipelineInput::Order(e)
+    Input::Order(e)
 }
 
-fn shipment_from(
-    order: &str,
-    id: &str,
-    tracking: &str,
-    carrier: &str,
-    origin: &str,
-) -> PipelineInput {
-    let PipelineInput::Order(mut e): PipelineInput = shipment(order, id, tracking, carrier, 1)
-    else {
+fn shipment_from(order: &str, id: &str, tracking: &str, carrier: &str, origin: &str) -> Input {
+    let Input::Order(mut e): Input = shipment(order, id, tracking, carrier, 1) else {
         unreachable!()
     };
     if let Some(s) = e.shipment_created.as_mut() {
         s.origin_country = Some(origin.into());
     }
-    PipelineInput::Order(e)
+    Input::Order(e)
 }
 
-fn scan_at(id: &str, tracking: &str, code: &str, when: Timestamp) -> (i64, PipelineInput) {
+fn scan_at(id: &str, tracking: &str, code: &str, when: Timestamp) -> (i64, Input) {
     (at(when), scan(id, tracking, "generic", code, at(when)))
 }
 
-fn with_edd(input: (i64, PipelineInput), edd: u32) -> (i64, PipelineInput) {
-    let (a, PipelineInput::Scan(mut s)) = input else {
+fn with_edd(input: (i64, Input), edd: u32) -> (i64, Input) {
+    let (a, Input::Scan(mut s)) = input else {
         unreachable!()
     };
     s.carrier_edd = Some(date(edd));
-    (a, PipelineInput::Scan(s))
+    (a, Input::Scan(s))
 }
 
 /// Runs the inputs, then the clock to `until`; returns the apologies.
 fn apologies(
-    inputs: Vec<(i64, PipelineInput)>,
+    inputs: Vec<(i64, Input)>,
     policy: DelayPolicy,
     until: Timestamp,
 ) -> Vec<DelayApologyCommand> {
-    emitted(inputs, policy, until)
+    common::apologies(&emitted(inputs, policy, until))
         .into_iter()
-        .filter_map(|e| match e {
-            Emitted::DelayApology(a) => Some(a),
-            _ => None,
-        })
+        .cloned()
         .collect()
 }
 
-/// Runs the inputs, then the clock to `until`; returns everything emitted.
-fn emitted(
-    inputs: Vec<(i64, PipelineInput)>,
-    policy: DelayPolicy,
-    until: Timestamp,
-) -> Vec<Emitted> {
+/// Runs the inputs in arrival order, then the clock to `until`.
+fn emitted(inputs: Vec<(i64, Input)>, policy: DelayPolicy, until: Timestamp) -> Run {
     let tracker = TrackerConfig {
         coalesce_window: Duration::seconds(30),
         delay: policy,
         ..TrackerConfig::default()
     };
-    let mut p = Pipeline::new(MatcherConfig::default(), tracker, common::t(-60));
-    let mut inputs = inputs;
-    inputs.sort_by_key(|(a, _)| *a);
-    for (a, input) in inputs {
-        p.feed(common::t(a), input, origin());
-    }
-    p.advance_to(until);
-    p.drain()
+    run_with(tracker, &inputs, until)
 }
 
 fn summary(a: &[DelayApologyCommand]) -> Vec<(DelayReason, i32, Timestamp, Vec<String>)> {
@@ -113,7 +91,7 @@ fn summary(a: &[DelayApologyCommand]) -> Vec<(DelayReason, i32, Timestamp, Vec<S
         .collect()
 }
 
-fn base(promised: u32) -> Vec<(i64, PipelineInput)> {
+fn base(promised: u32) -> Vec<(i64, Input)> {
     vec![
         (0, order_promised("o1", promised)),
         (1, shipment_from("o1", "s1", "T1", "generic", "US")),
@@ -276,103 +254,6 @@ fn out_for_delivery_but_not_delivered_by_the_end_of_the_day() {
 }
 
 #[test]
-fn per_incident_mode_carrier_exceptions_that_wismo_apologises_for() {
-    let mut inputs = vec![(0, order_promised("o1", 20))];
-    for (n, code) in [
-        "damaged",
-        "weather_delay",
-        "customs_hold",
-        "address_issue",
-        "lost",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let tracking = format!("T{n}");
-        inputs.push((1, shipment("o1", &format!("s{n}"), &tracking, "generic", 1)));
-        inputs.push(scan_at(&format!("x{n}"), &tracking, code, utc(3, 12, 0)));
-    }
-    let got = apologies(inputs, per_incident(), utc(3, 13, 0));
-    let mut kinds: Vec<(DelayReason, Severity, Vec<String>)> = got
-        .iter()
-        .map(|a| (a.reason, a.severity, a.tracking_numbers.clone()))
-        .collect();
-    kinds.sort();
-    // An address issue asks the customer to act (a milestone notification), not an apology.
-    assert_eq!(
-        kinds,
-        vec![
-            (
-                DelayReason::Damaged,
-                Severity::Severe,
-                vec!["T0".to_string()]
-            ),
-            (DelayReason::Lost, Severity::Severe, vec!["T4".to_string()]),
-            (
-                DelayReason::Weather,
-                Severity::Minor,
-                vec!["T1".to_string()]
-            ),
-            (
-                DelayReason::Customs,
-                Severity::Moderate,
-                vec!["T2".to_string()]
-            ),
-        ]
-        .into_iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-    );
-    assert!(got.iter().all(|a| a.detectable_at == utc(3, 12, 0)));
-}
-
-/// The earlier rule, kept reachable by policy: an apology per incident family.
-fn per_incident() -> DelayPolicy {
-    DelayPolicy {
-        apologies: ApologyMode::PerIncident,
-        ..DelayPolicy::default()
-    }
-}
-
-#[test]
-fn per_incident_mode_escalation_then_presumed_lost() {
-    let mut inputs = base(30);
-    inputs.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
-    let got = apologies(inputs, per_incident(), utc(10, 15, 0));
-    // Stuck Thursday 09:00 Chicago; three business days later (Tuesday) still stuck;
-    // seven calendar days after the last scan it is presumed lost.
-    assert_eq!(
-        summary(&got),
-        vec![
-            (
-                DelayReason::StuckInTransit,
-                1,
-                utc(5, 15, 0),
-                vec!["T1".to_string()]
-            ),
-            (
-                DelayReason::PresumedLost,
-                1,
-                utc(9, 15, 0),
-                vec!["T1".to_string()]
-            ),
-            (
-                DelayReason::StuckInTransit,
-                2,
-                utc(10, 14, 0),
-                vec!["T1".to_string()]
-            ),
-        ]
-    );
-    assert_eq!(got[0].incident_id, got[2].incident_id);
-    assert_ne!(got[0].command_id, got[2].command_id);
-    assert_eq!(got[2].severity, Severity::Moderate);
-    assert_eq!(got[1].severity, Severity::Severe);
-    assert_eq!(got[1].compensation.as_deref(), Some("discount_15_percent"));
-}
-
-#[test]
 fn a_new_scan_clears_a_stuck_incident_and_a_new_silence_is_a_new_incident() {
     let mut inputs = base(30);
     inputs.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
@@ -470,84 +351,4 @@ fn a_late_relayed_out_for_delivery_is_judged_with_its_burst() {
     // Judged with its burst at 01:00 Chicago, in quiet hours: sent at 08:00 if still
     // undelivered then.
     assert_eq!(got[0].decided_at, utc(4, 14, 0));
-}
-
-/// `(template, shipment, decided at)` of the notifications with template `back_on_track`.
-fn back_on_track(emitted: &[Emitted]) -> Vec<(String, Option<String>, Timestamp)> {
-    notifications(emitted)
-        .into_iter()
-        .filter(|c| c.template_key == "back_on_track")
-        .map(|c| (c.command_id.clone(), c.shipment_id.clone(), c.decided_at))
-        .collect()
-}
-
-#[test]
-fn a_parcel_moving_again_after_a_stuck_apology_is_back_on_track_once() {
-    let mut inputs = base(30);
-    inputs.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
-    // Stuck from Thursday 15:00 UTC; moving again at 18:00.
-    inputs.push(scan_at("b", "T1", "in_transit", utc(5, 18, 0)));
-    let got = emitted(inputs.clone(), DelayPolicy::default(), utc(11, 12, 0));
-    let back = back_on_track(&got);
-    assert_eq!(back.len(), 1, "{back:?}");
-    let (id, shipment, decided_at) = &back[0];
-    assert_eq!(shipment.as_deref(), Some("s1"));
-    // Judged a coalescing window after the scan that cleared the incident.
-    assert_eq!(*decided_at, utc(5, 18, 0) + Duration::seconds(30));
-    let cmd = notifications(&got)
-        .into_iter()
-        .find(|c| &c.command_id == id)
-        .cloned()
-        .expect("the notification");
-    assert_eq!(cmd.milestone, wismo_core::model::Milestone::Shipped);
-    assert_eq!(
-        cmd.variables.get("incident_id").map(String::as_str),
-        Some("o1:stuck-1")
-    );
-    // The second silence (never cleared) sends nothing more, and a replay repeats
-    // the same id.
-    assert_eq!(
-        back_on_track(&emitted(inputs, DelayPolicy::default(), utc(11, 12, 0))),
-        back
-    );
-}
-
-#[test]
-fn back_on_track_can_be_switched_off() {
-    let mut inputs = base(30);
-    inputs.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
-    inputs.push(scan_at("b", "T1", "in_transit", utc(5, 18, 0)));
-    let policy = DelayPolicy {
-        back_on_track: false,
-        ..DelayPolicy::default()
-    };
-    assert!(back_on_track(&emitted(inputs, policy, utc(11, 12, 0))).is_empty());
-}
-
-#[test]
-fn a_stuck_parcel_that_is_then_delivered_or_picked_up_needs_no_back_on_track() {
-    // Delivered after the stuck apology: "delivered" says it all.
-    let mut delivered = base(30);
-    delivered.push(scan_at("a", "T1", "in_transit", utc(2, 15, 0)));
-    delivered.push(scan_at("b", "T1", "delivered", utc(5, 18, 0)));
-    let got = emitted(delivered, DelayPolicy::default(), utc(11, 12, 0));
-    assert!(back_on_track(&got).is_empty());
-    assert_eq!(apologies_in(&got), vec![DelayReason::StuckInTransit]);
-    // Not picked up, then picked up: "shipped" says it all.
-    let mut picked_up = base(30);
-    picked_up.push(scan_at("a", "T1", "label_created", utc(2, 15, 0)));
-    picked_up.push(scan_at("b", "T1", "picked_up", utc(5, 18, 0)));
-    let got = emitted(picked_up, DelayPolicy::default(), utc(6, 12, 0));
-    assert!(back_on_track(&got).is_empty());
-    assert_eq!(apologies_in(&got), vec![DelayReason::NotPickedUp]);
-}
-
-fn apologies_in(emitted: &[Emitted]) -> Vec<DelayReason> {
-    emitted
-        .iter()
-        .filter_map(|e| match e {
-            Emitted::DelayApology(a) => Some(a.reason),
-            _ => None,
-        })
-        .collect()
 }

@@ -1,11 +1,8 @@
 //! Scenario tests: exact notification commands from sequences of events.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use wismo_core::model::{ChannelKind, Milestone};
-use wismo_core::pipeline::Emitted;
-use wismo_core::tracker::SuppressReason;
+use wismo_core::tracker::HoldReason;
 
 fn m(order: &str, shipment: &str, milestone: Milestone) -> (String, String, Milestone) {
     (order.into(), shipment.into(), milestone)
@@ -121,17 +118,9 @@ fn a_scan_never_matched_leaves_with_a_reason() {
         (0, placed("o1", 0)),
         (10, scan("a", "NOPE", "generic", "in_transit", 10)),
     ]);
-    let dead: Vec<_> = out
-        .iter()
-        .filter_map(|e| match e {
-            Emitted::DeadLetter { scan, reason, .. } => {
-                Some((scan.scan_id.clone(), reason.clone()))
-            }
-            _ => None,
-        })
-        .collect();
+    let dead = dead_letters(&out);
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].0, "a");
+    assert_eq!(dead[0].0.as_deref(), Some("a"));
     assert!(dead[0].1.contains("NOPE"), "{}", dead[0].1);
 }
 
@@ -189,14 +178,7 @@ fn stale_events_notify_no_one() {
         milestones(&out),
         vec![m("o1", "-", Milestone::OrderConfirmed)]
     );
-    assert!(out.iter().any(|e| matches!(
-        e,
-        Emitted::Suppressed {
-            reason: SuppressReason::Stale,
-            milestone: Milestone::Delivered,
-            ..
-        }
-    )));
+    assert!(suppressed(&out).contains(&(Milestone::Delivered, HoldReason::Stale)));
 }
 
 #[test]
@@ -228,17 +210,9 @@ fn no_transactional_consent_means_no_message_but_a_visible_suppression() {
         (100, scan("a", "T1", "generic", "delivered", 100)),
     ]);
     assert!(notifications(&out).is_empty());
-    let suppressed = out
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                Emitted::Suppressed {
-                    reason: SuppressReason::NoConsentedChannel,
-                    ..
-                }
-            )
-        })
+    let suppressed = suppressed(&out)
+        .into_iter()
+        .filter(|(_, reason)| *reason == HoldReason::NoConsentedChannel)
         .count();
     assert_eq!(suppressed, 2);
 }
@@ -274,7 +248,7 @@ fn command_ids_are_deterministic_and_distinct() {
         (100, scan("a", "T1", "generic", "in_transit", 100)),
         (1000, scan("b", "T1", "generic", "delivered", 1000)),
     ];
-    let ids = |out: &[Emitted]| {
+    let ids = |out: &Run| {
         notifications(out)
             .iter()
             .map(|c| c.command_id.clone())

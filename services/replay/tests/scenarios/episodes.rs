@@ -1,16 +1,13 @@
 //! One apology per delay episode: exact apologies on a virtual clock. The customer
 //! is in America/Chicago (UTC-6, UTC-5 from 2026-03-08); parcels are domestic US.
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use wismo_core::delay::{ApologyMode, DelayPolicy};
 use wismo_core::model::DelayReason;
-use wismo_core::pipeline::{Emitted, PipelineInput};
 use wismo_core::tracker::{HoldReason, Outcome, TrackerConfig};
 
-fn order(promised: u32) -> Vec<(i64, PipelineInput)> {
+fn order(promised: u32) -> Vec<(i64, Input)> {
     vec![
         (
             0,
@@ -64,14 +61,10 @@ fn stuck_then_late_within_a_day_is_one_apology_then_one_escalation_after_the_gap
     let ids: std::collections::BTreeSet<_> = a.iter().map(|c| c.command_id.clone()).collect();
     assert_eq!(ids.len(), 3);
     // The deferral is visible, with the time it waits for.
-    let deferred: Vec<_> = out
-        .iter()
-        .filter_map(|e| match e {
-            Emitted::HeldBack(n) if n.reason == HoldReason::EpisodeGap => {
-                Some((n.what.clone(), n.at, n.until))
-            }
-            _ => None,
-        })
+    let deferred: Vec<_> = notes(&out)
+        .into_iter()
+        .filter(|n| n.reason == HoldReason::EpisodeGap)
+        .map(|n| (n.what, n.at, n.until))
         .collect();
     assert_eq!(
         deferred,

@@ -1,15 +1,12 @@
 //! Carriers' public holidays are closed days: a parcel silent over a holiday
 //! weekend gets no false "stuck" apology. Calendars are per carrier and per lane.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use wismo_core::model::DelayReason;
-use wismo_core::pipeline::PipelineInput;
 use wismo_core::tracker::TrackerConfig;
 
 /// An order placed on Monday 29 June 2026, promised far ahead, with one shipment.
-fn order(tz: &str, country: &str, carrier: &str, origin: &str) -> Vec<(i64, PipelineInput)> {
+fn order(tz: &str, country: &str, carrier: &str, origin: &str) -> Vec<(i64, Input)> {
     order_on(utc(2026, 6, 29, 14, 0), tz, country, carrier, origin)
 }
 
@@ -19,7 +16,7 @@ fn order_on(
     country: &str,
     carrier: &str,
     origin: &str,
-) -> Vec<(i64, PipelineInput)> {
+) -> Vec<(i64, Input)> {
     let placed = at(when);
     vec![
         (

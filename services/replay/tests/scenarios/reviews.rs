@@ -1,12 +1,9 @@
 //! Scenario tests for review timing and the notification policy, on a virtual clock.
 
-mod common;
-
+use crate::common::*;
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
-use common::*;
 use wismo_core::matcher::MatcherConfig;
 use wismo_core::model::{ChannelKind, OrderEvent, ReturnRequested, ReviewBasis, Timestamp};
-use wismo_core::pipeline::{Emitted, Pipeline, PipelineInput};
 use wismo_core::policy::{NotificationPolicy, QuietHours, ReviewPolicy};
 use wismo_core::tracker::TrackerConfig;
 
@@ -33,8 +30,8 @@ fn order(
     tz: &str,
     category: &str,
     channels: Vec<wismo_core::model::ContactChannel>,
-) -> PipelineInput {
-    let PipelineInput::Order(mut e) = placed_with(id, 0, channels) else {
+) -> Input {
+    let Input::Order(mut e) = placed_with(id, 0, channels) else {
         unreachable!()
     };
     e.occurred_at = at;
@@ -43,28 +40,27 @@ fn order(
         p.items[0].category = category.into();
         p.promised_delivery_date = None;
     }
-    PipelineInput::Order(e)
+    Input::Order(e)
 }
 
-fn ship(id: &str, tracking: &str, at: Timestamp) -> PipelineInput {
-    let PipelineInput::Order(mut e) = shipment(id, &format!("{id}-s"), tracking, "generic", 0)
-    else {
+fn ship(id: &str, tracking: &str, at: Timestamp) -> Input {
+    let Input::Order(mut e) = shipment(id, &format!("{id}-s"), tracking, "generic", 0) else {
         unreachable!()
     };
     e.occurred_at = at;
-    PipelineInput::Order(e)
+    Input::Order(e)
 }
 
-fn event_scan(id: &str, tracking: &str, code: &str, at: Timestamp) -> PipelineInput {
-    let PipelineInput::Scan(mut s) = scan(id, tracking, "generic", code, 0) else {
+fn event_scan(id: &str, tracking: &str, code: &str, at: Timestamp) -> Input {
+    let Input::Scan(mut s) = scan(id, tracking, "generic", code, 0) else {
         unreachable!()
     };
     s.occurred_at = at;
-    PipelineInput::Scan(s)
+    Input::Scan(s)
 }
 
-fn return_requested(id: &str, at: Timestamp) -> PipelineInput {
-    PipelineInput::Order(OrderEvent {
+fn return_requested(id: &str, at: Timestamp) -> Input {
+    Input::Order(OrderEvent {
         event_id: format!("{id}-return"),
         order_id: id.into(),
         occurred_at: at,
@@ -83,25 +79,25 @@ fn email_with_marketing() -> Vec<wismo_core::model::ContactChannel> {
 }
 
 fn run_at(
-    inputs: Vec<(Timestamp, PipelineInput)>,
+    inputs: Vec<(Timestamp, Input)>,
     notifications: NotificationPolicy,
     until: Timestamp,
-) -> Vec<Emitted> {
+) -> Run {
     let tracker = TrackerConfig {
         reviews: reviews_policy(),
         notifications,
         ..TrackerConfig::default()
     };
-    let mut p = Pipeline::new(
+    let mut s = Scenario::new(
         MatcherConfig::default(),
         tracker,
         inputs[0].0 - Duration::hours(1),
     );
-    for (at, input) in inputs {
-        p.feed(at, input, origin());
+    for (at, input) in &inputs {
+        s.feed(*at, input);
     }
-    p.advance_to(until);
-    p.drain()
+    let out = s.run_to(until);
+    Run { out, scenario: s }
 }
 
 fn never_quiet() -> NotificationPolicy {
@@ -115,18 +111,6 @@ fn never_quiet() -> NotificationPolicy {
     }
 }
 
-fn reviews(out: &[Emitted]) -> Vec<&wismo_core::model::ReviewRequestCommand> {
-    out.iter()
-        .filter_map(|e| {
-            if let Emitted::ReviewRequest(r) = e {
-                Some(r)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
 /// Placed, shipped and delivered (in `tz`), then the clock runs to `until`.
 fn delivered_order(
     id: &str,
@@ -135,7 +119,7 @@ fn delivered_order(
     delivered: Timestamp,
     policy: NotificationPolicy,
     until: Timestamp,
-) -> Vec<Emitted> {
+) -> Run {
     let tracking = format!("T-{id}");
     let start = delivered - Duration::days(3);
     run_at(
@@ -224,13 +208,11 @@ fn a_send_time_at_night_moves_to_the_next_local_morning() {
     // Five days later 23:00 local is quiet; 08:00 local on 8 March = 18:00 UTC on the 7th.
     assert_eq!(reviews(&out)[0].send_at, utc(3, 7, 18, 0));
     // Every other command of that order respects quiet hours too.
-    for e in &out {
-        if let Emitted::Notification(n) = e {
-            assert!(
-                !QuietHours::default().is_quiet(n.send_at, "Pacific/Kiritimati".parse().unwrap()),
-                "{n:?}"
-            );
-        }
+    for n in notifications(&out) {
+        assert!(
+            !QuietHours::default().is_quiet(n.send_at, "Pacific/Kiritimati".parse().unwrap()),
+            "{n:?}"
+        );
     }
 }
 
@@ -259,7 +241,9 @@ fn no_marketing_consent_no_review_request() {
         utc(4, 30, 0, 0),
     );
     assert!(reviews(&out).is_empty());
-    assert!(out.iter().any(|e| matches!(e, Emitted::Notification(n) if n.milestone == wismo_core::model::Milestone::Delivered)));
+    assert!(notifications(&out)
+        .iter()
+        .any(|n| n.milestone == wismo_core::model::Milestone::Delivered));
 }
 
 #[test]
@@ -315,10 +299,7 @@ fn delivery_never_confirmed_falls_back_to_fulfilment() {
         inputs.push((at, event_scan(&format!("s{day}"), "T1", "in_transit", at)));
     }
     let out = run_at(inputs, never_quiet(), utc(3, 24, 0, 0));
-    let apologies: Vec<_> = out
-        .iter()
-        .filter(|e| matches!(e, Emitted::DelayApology(_)))
-        .collect();
+    let apologies = apologies(&out);
     assert!(apologies.is_empty(), "{apologies:#?}");
     let r = reviews(&out);
     assert_eq!(r.len(), 1);

@@ -4,14 +4,11 @@
 //! The customer is in America/Chicago; the policy's defaults apply (7 days after
 //! delivery, 3 more for an order that had trouble, quiet 21:00-08:00).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use wismo_core::model::ReviewBasis;
-use wismo_core::pipeline::PipelineInput;
 use wismo_core::tracker::{HoldReason, Outcome};
 
-fn order(promised: u32) -> Vec<(i64, PipelineInput)> {
+fn order(promised: u32) -> Vec<(i64, Input)> {
     vec![
         (
             0,
@@ -27,7 +24,7 @@ fn order(promised: u32) -> Vec<(i64, PipelineInput)> {
     ]
 }
 
-fn review_notes(out: &[wismo_core::pipeline::Emitted]) -> Vec<(Outcome, HoldReason)> {
+fn review_notes(out: &Run) -> Vec<(Outcome, HoldReason)> {
     held_back(out)
         .into_iter()
         .filter(|(what, _, _)| what == "review_request")
@@ -134,10 +131,9 @@ fn an_open_episode_holds_the_request_until_delivery_resolves_it() {
         review_notes(&out),
         vec![(Outcome::Held, HoldReason::OpenProblem)]
     );
-    let held_at = out.iter().find_map(|e| match e {
-        wismo_core::pipeline::Emitted::HeldBack(n) if n.what == "review_request" => Some(n.at),
-        _ => None,
-    });
+    let held_at = notes(&out)
+        .into_iter()
+        .find_map(|n| (n.what == "review_request").then_some(n.at));
     // 2 March 09:01 UTC + 21 days + 3 days for the trouble is 04:01 in Chicago:
     // moved to the morning, 08:00 CDT.
     assert_eq!(held_at, Some(utc(2026, 3, 26, 13, 0)));

@@ -3,17 +3,14 @@
 //! first, outside quiet hours; only what a newer message about the same order
 //! supersedes is dropped, and the newer one names what it absorbed.
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use wismo_core::model::{Milestone, Timestamp};
-use wismo_core::pipeline::{Emitted, PipelineInput};
 use wismo_core::tracker::{HoldReason, Outcome, TrackerConfig};
 
 /// Chicago customer `customer`'s order, placed at `when`, with one parcel.
-fn order_of(customer: &str, order: &str, when: Timestamp) -> Vec<(i64, PipelineInput)> {
-    let PipelineInput::Order(mut e) = order_to(
+fn order_of(customer: &str, order: &str, when: Timestamp) -> Vec<(i64, Input)> {
+    let Input::Order(mut e) = order_to(
         order,
         at(when),
         "America/Chicago",
@@ -27,7 +24,7 @@ fn order_of(customer: &str, order: &str, when: Timestamp) -> Vec<(i64, PipelineI
     }
     let tracking = format!("T-{order}");
     vec![
-        (at(when), PipelineInput::Order(e)),
+        (at(when), Input::Order(e)),
         (
             at(when),
             shipment_from(
@@ -50,7 +47,7 @@ fn capped(max: u32) -> TrackerConfig {
 }
 
 /// `(order, milestone, send_at, merged)` of each notification, as sent.
-fn sent(out: &[Emitted]) -> Vec<(String, Milestone, Timestamp, Option<String>)> {
+fn sent(out: &Run) -> Vec<(String, Milestone, Timestamp, Option<String>)> {
     notifications(out)
         .into_iter()
         .map(|n| {
@@ -179,14 +176,10 @@ fn a_message_released_by_the_cap_keeps_out_of_quiet_hours() {
             ),
         ]
     );
-    let released: Vec<_> = out
-        .iter()
-        .filter_map(|e| match e {
-            Emitted::HeldBack(n) if n.reason == HoldReason::Cap => {
-                Some((n.what.clone(), n.at, n.until))
-            }
-            _ => None,
-        })
+    let released: Vec<_> = notes(&out)
+        .into_iter()
+        .filter(|n| n.reason == HoldReason::Cap)
+        .map(|n| (n.what, n.at, n.until))
         .collect();
     assert_eq!(
         released,

@@ -1,0 +1,255 @@
+//! What the engine does with faults a decision cannot catch: a record that
+//! crashes the whole process (the crash-loop breaker), an output too large to
+//! produce, and outputs the broker refuses inside a transaction. Each run is
+//! compared with a clean run of the same input.
+
+#[allow(dead_code)]
+#[path = "sim/mod.rs"]
+mod sim;
+
+use replay::cluster::Cluster;
+use sha2::{Digest, Sha256};
+use sim::{collect, horizon, workload, Letter, Outcome};
+use std::sync::Arc;
+use wismo_codec::dead_letter_kind;
+use wismo_core::clock::VirtualClock;
+use wismo_engine::transport::memory::Faults;
+use wismo_engine::{BreakerConfig, DeliveryMode};
+
+/// The simulation's settings without the cap: a command it holds goes out
+/// changed, and these tests follow commands by their bytes.
+fn settings(
+    partitions: i32,
+    scan_partitions: i32,
+    delivery: DeliveryMode,
+) -> replay::cluster::Settings {
+    let mut s = sim::settings(partitions, scan_partitions, delivery);
+    s.tracker.notifications.per_recipient_max = 1_000;
+    s.engine.breaker = BreakerConfig::default();
+    s
+}
+
+/// Which commands differ, by key, for a readable failure.
+fn differences(a: &Outcome, b: &Outcome) -> Vec<(String, String)> {
+    let (a, b) = (a.distinct(), b.distinct());
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn run(
+    cluster_settings: replay::cluster::Settings,
+    arrivals: &[workload::Arrival],
+    faults: Faults,
+) -> (Outcome, usize) {
+    let engine = cluster_settings.engine.clone();
+    run_with_dispatcher(cluster_settings, arrivals, faults.clone(), engine, faults)
+}
+
+/// As [`run`], the dispatcher (the last stage) with an engine and faults of its
+/// own: what it is given there touches only the commands.
+fn run_with_dispatcher(
+    cluster_settings: replay::cluster::Settings,
+    arrivals: &[workload::Arrival],
+    faults: Faults,
+    dispatcher: wismo_engine::EngineConfig,
+    dispatcher_faults: Faults,
+) -> (Outcome, usize) {
+    use replay::cluster::Service;
+    let clock = Arc::new(VirtualClock::new(
+        chrono::DateTime::from_timestamp_millis(horizon(arrivals)).unwrap_or_default(),
+    ));
+    let engine = cluster_settings.engine.clone();
+    let mut cluster = Cluster::new(cluster_settings, clock);
+    for a in arrivals {
+        cluster.publish(&a.topic, a.key.as_deref(), a.payload.clone(), a.at);
+    }
+    for service in Service::ALL {
+        let (config, faults) = match service {
+            Service::Dispatcher => (dispatcher.clone(), dispatcher_faults.clone()),
+            _ => (engine.clone(), faults.clone()),
+        };
+        cluster
+            .start_with(service, Default::default(), faults, config)
+            .expect("start");
+    }
+    let restarts = cluster.run_restarting(&faults, 20).expect("no crash loop");
+    (collect(&cluster), restarts)
+}
+
+/// One clean instance of each service, as `replay` runs.
+fn reference(arrivals: &[workload::Arrival], delivery: DeliveryMode) -> Outcome {
+    run(settings(1, 1, delivery), arrivals, Faults::default()).0
+}
+
+fn letters<'a>(outcome: &'a Outcome, kind: &str) -> Vec<&'a Letter> {
+    outcome
+        .dead_letters
+        .iter()
+        .filter(|l| l.kind == kind)
+        .collect()
+}
+
+/// Whether the letter holds these bytes: whole, or as their size and hash.
+fn holds(letter: &Letter, bytes: &[u8]) -> bool {
+    match &letter.whole {
+        None => letter.value == bytes,
+        Some((size, sha)) => {
+            let hex: String = Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            *size == bytes.len() as i64 && *sha == hex && bytes.starts_with(&letter.value)
+        }
+    }
+}
+
+#[test]
+fn a_record_that_crashes_the_service_twice_goes_to_dead_letter_and_the_rest_is_decided() {
+    for delivery in [DeliveryMode::AtLeastOnce, DeliveryMode::Transactional] {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = workload::generate(7, 6, &topics);
+        // The scan for a number nobody created is keyed by it alone.
+        let poison = arrivals
+            .iter()
+            .find(|a| a.key.as_deref().is_some_and(|k| k.starts_with("NOBODY")))
+            .expect("the workload has an unknown number")
+            .clone();
+        let mut crashing = settings(2, 2, delivery);
+        crashing.engine.crash_on_key = poison.key.clone();
+        let (got, restarts) = run(crashing, &arrivals, Faults::default());
+        // The stray scan commands nothing: every command is the clean run's, and
+        // it still counts for stream time.
+        let want = reference(&arrivals, delivery);
+        assert_eq!(
+            differences(&got, &want),
+            vec![],
+            "{delivery:?}: every command as in a clean run"
+        );
+        // Two crashes without a commit turn the task careful; two more restarts
+        // on the record itself.
+        assert_eq!(restarts, 4, "{delivery:?}");
+        let crashed = letters(&got, dead_letter_kind::PROCESSING);
+        assert_eq!(crashed.len(), 1, "{delivery:?}: {crashed:?}");
+        assert!(
+            crashed[0].reason.contains("restarted twice"),
+            "{}",
+            crashed[0].reason
+        );
+        assert!(
+            holds(crashed[0], &poison.payload),
+            "the original bytes are kept"
+        );
+    }
+}
+
+#[test]
+fn an_output_over_the_limit_goes_to_dead_letter_the_same_way_live_and_in_replay() {
+    for delivery in [DeliveryMode::AtLeastOnce, DeliveryMode::Transactional] {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = with_long_ids(&topics);
+        let want = reference(&arrivals, delivery);
+        let cluster = settings(2, 1, delivery);
+        let mut limited = cluster.engine.clone();
+        // What the engine counts: key, value and 256 bytes for the rest.
+        limited.max_output_bytes = short_commands_fit(&want) + 256;
+        limited.dead_letter_max_original_bytes = 16;
+        let run = || {
+            let none = Faults::default();
+            run_with_dispatcher(
+                cluster.clone(),
+                &arrivals,
+                none.clone(),
+                limited.clone(),
+                none,
+            )
+        };
+        let (got, restarts) = run();
+        assert_eq!(restarts, 0);
+        let (again, _) = run();
+        assert!(
+            got == again,
+            "{delivery:?}: not deterministic: {:?}",
+            differences(&got, &again)
+        );
+        assert_commands_or_dead_letters(&want, &got, delivery);
+    }
+}
+
+#[test]
+fn outputs_the_broker_refuses_go_to_dead_letter_without_a_loop() {
+    for delivery in [DeliveryMode::AtLeastOnce, DeliveryMode::Transactional] {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = with_long_ids(&topics);
+        let want = reference(&arrivals, delivery);
+        let refusing = Faults {
+            max_record_bytes: Some(short_commands_fit(&want)),
+            ..Faults::default()
+        };
+        let cluster = settings(2, 1, delivery);
+        let mut small_letters = cluster.engine.clone();
+        small_letters.dead_letter_max_original_bytes = 16;
+        let (got, restarts) = run_with_dispatcher(
+            cluster,
+            &arrivals,
+            Faults::default(),
+            small_letters,
+            refusing,
+        );
+        assert_eq!(restarts, 0, "{delivery:?}: a refusal is not a crash");
+        assert_commands_or_dead_letters(&want, &got, delivery);
+    }
+}
+
+/// Every command of the clean run is on its topic or, whole, in a dead letter of
+/// kind `undeliverable`; at least one of each.
+fn assert_commands_or_dead_letters(want: &Outcome, got: &Outcome, delivery: DeliveryMode) {
+    let refused = letters(got, dead_letter_kind::UNDELIVERABLE);
+    let have = got.distinct();
+    let mut on_topic = 0;
+    let mut dead = 0;
+    for ((topic, id), bytes) in want.distinct() {
+        if have.get(&(topic.clone(), id.clone())) == Some(&bytes) {
+            on_topic += 1;
+        } else if refused.iter().any(|l| holds(l, &bytes)) {
+            dead += 1;
+        } else {
+            panic!("{delivery:?}: {topic} {id} is neither produced nor dead-lettered");
+        }
+    }
+    assert!(
+        on_topic > 0 && dead > 0,
+        "{delivery:?}: {on_topic} produced, {dead} refused"
+    );
+    assert_eq!(
+        refused.len(),
+        dead,
+        "{delivery:?}: only commands were refused"
+    );
+}
+
+/// Orders of which every other has an id as long as an id may be, so that
+/// their commands are the largest by far.
+fn with_long_ids(topics: &wismo_config::Topics) -> Vec<workload::Arrival> {
+    workload::generate_named(11, 6, topics, |n| match n % 2 {
+        0 => format!("o-{n}"),
+        _ => format!("o-{n}-{}", "x".repeat(100)),
+    })
+}
+
+/// A record size (key and value) that every command of a short-id order fits
+/// in, with room for a dead letter, and no command of a long-id order does.
+fn short_commands_fit(outcome: &Outcome) -> usize {
+    let long = |b: &Vec<u8>| b.windows(100).any(|w| w.iter().all(|&c| c == b'x'));
+    let commands = outcome.distinct();
+    let short = commands.values().filter(|b| !long(b)).map(Vec::len).max();
+    let shortest_long = commands.values().filter(|b| long(b)).map(Vec::len).min();
+    let (Some(short), Some(shortest_long)) = (short, shortest_long) else {
+        panic!("the workload has commands of both kinds");
+    };
+    let fit = short + 48;
+    assert!(shortest_long > fit + 32, "{short} {shortest_long}");
+    fit
+}
