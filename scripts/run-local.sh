@@ -16,6 +16,8 @@ PORT="${WISMO_BROKER_PORT:-19092}"
 HTTP_BASE="${WISMO_HTTP_BASE_PORT:-18080}"
 SAMPLE="$ROOT/scripts/sample/events.jsonl"
 RUN_DIR="$ROOT/.wismo/run"
+# A broker of its own, begun empty on every run: what it prints is this run's.
+export WISMO_BROKER_DIR="$ROOT/.wismo/local-broker"
 BIN="$ROOT/target/debug"
 # A short coalescing window so the demo's waves (5 s apart) are decided one by one.
 export WISMO_COALESCE_WINDOW=1s
@@ -39,6 +41,7 @@ cargo build --bins --quiet
 
 say "starting a local broker on 127.0.0.1:$PORT"
 WISMO_BROKER_PORT="$PORT" scripts/broker.sh stop >/dev/null 2>&1 || true
+rm -rf "$WISMO_BROKER_DIR"
 WISMO_BROKER_PORT="$PORT" scripts/broker.sh start
 
 say "creating topics"
@@ -108,7 +111,7 @@ python3 - "$((LAST_MS + 2000))" "$RUN_DIR/replay.jsonl" "$RUN_DIR/commands.jsonl
 import json, sys
 cut = int(sys.argv[1])
 topics = ("notification-commands", "delay-apology-commands", "review-request-commands")
-TIMES = ("decided_at", "send_at")
+TIMES = ("decided_at", "send_at", "detectable_at")
 def commands(paths):
     out = {}
     for p in paths:
@@ -124,7 +127,7 @@ wanted = {k for k, c in replay.items() if c["decided_at"] <= cut} | set(live)
 bad = []
 for k in sorted(wanted):
     l, r = live.get(k), replay.get(k)
-    if l is None or r is None or untimed(l) != untimed(r) or any(l[t] < r[t] for t in TIMES):
+    if l is None or r is None or untimed(l) != untimed(r) or any((l.get(t) or 0) < (r.get(t) or 0) for t in TIMES):
         bad.append((k, l, r))
 if bad:
     print(f"MISMATCH: {len(bad)} of {len(wanted)} commands")

@@ -1,6 +1,7 @@
 //! Notification policy end to end: all three command topics, the per-recipient cap
 //! visible in the dispatcher's metrics, review requests on their durable timer, and
-//! a restart of the order-tracker and the dispatcher that repeats no command.
+//! a restart of the order-tracker and the dispatcher that repeats no command and
+//! keeps the cap's state (a recipient full before it is full after it).
 
 mod common;
 
@@ -103,6 +104,8 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
             order("r-3", "c-r3", "UTC", Some(2), t),
             shipment("r-3", t),
             scan("r-3", 1, "delivered", t),
+            // The cap survives the restart: the storm's customer is still full.
+            order("s-7", "c-storm", "UTC", Some(5), t),
         ],
     )?;
     let until = Instant::now() + Duration::from_secs(60);
@@ -113,7 +116,18 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
             tracker.process.log_tail(30)
         );
     }
-    std::thread::sleep(Duration::from_secs(3));
+    wismo_e2e::wait_until(
+        "s-7 held by the restored cap",
+        Duration::from_secs(60),
+        || {
+            let m = dispatcher.metrics();
+            Ok(
+                metric(&m, "wismo_commands_capped_total{kind=\"notification\"}")
+                    .is_some_and(|n| n >= 1.0)
+                    .then_some(()),
+            )
+        },
+    )?;
 
     let notifications = read(&stage, "notification-commands")?;
     let apologies = read(&stage, "delay-apology-commands")?;
@@ -162,7 +176,7 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
         .count();
     assert_eq!(
         storm, 3,
-        "the cap lets three of the six confirmations through"
+        "the cap lets three of the seven confirmations through, across the restart"
     );
     let others = by(
         &notifications

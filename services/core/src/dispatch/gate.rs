@@ -18,6 +18,10 @@ use serde::{Deserialize, Serialize};
 /// How many commands one recipient may have held; beyond, the least important go.
 const MAX_HELD: usize = 50;
 
+/// How many of a recipient's sent command ids the gate remembers (within the
+/// cap's period), to know a command offered again.
+const KEPT_SENT: usize = 32;
+
 /// How many of its recent decisions the gate keeps per recipient, and how long.
 const KEPT_NOTES: usize = 20;
 const NOTES_FOR: chrono::Duration = chrono::Duration::days(30);
@@ -36,6 +40,19 @@ pub struct RecipientHold {
     /// nanoseconds since the epoch); none once the cap is full again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<u64>,
+    /// Commands sent within the cap's period. One offered again (a repeat from
+    /// upstream, or a redo after a crash whose state was saved ahead of its
+    /// offsets) was sent already and is not counted again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<SentCommand>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentCommand {
+    pub command_id: String,
+    /// When the cap stops counting it, and it is forgotten.
+    #[serde(with = "crate::model::serde_time::millis")]
+    pub until: Timestamp,
 }
 
 impl RecipientHold {
@@ -55,7 +72,11 @@ impl RecipientHold {
         if RecipientCap::is_full(self.cap, now) {
             self.cap = None;
         }
-        (!self.held.is_empty() || !self.recent.is_empty() || self.cap.is_some()).then_some(self)
+        (!self.held.is_empty()
+            || !self.recent.is_empty()
+            || self.cap.is_some()
+            || !self.sent.is_empty())
+        .then_some(self)
     }
 }
 
@@ -146,6 +167,16 @@ impl Gate {
     ) -> GateStep {
         let mut hold = state.unwrap_or_default();
         let mut outputs = Vec::new();
+        let id = command.command_id();
+        if hold.sent.iter().any(|s| s.command_id == id)
+            || hold.held.iter().any(|h| h.command.command_id() == id)
+        {
+            // Offered again: sent or held already, and nothing changes.
+            return GateStep {
+                state: hold.settle(&outputs, now),
+                outputs,
+            };
+        }
         if hold.held.is_empty() {
             match self.cap.check(&mut hold.cap, now) {
                 Ok(()) => {
@@ -153,6 +184,7 @@ impl Gate {
                         command,
                         changed: false,
                     });
+                    self.remember_sent(&mut hold, &outputs, now);
                     return GateStep {
                         state: hold.settle(&outputs, now),
                         outputs,
@@ -163,9 +195,30 @@ impl Gate {
         }
         self.hold(&mut hold, command, now, &mut outputs);
         self.release(&mut hold, now, &mut outputs);
+        self.remember_sent(&mut hold, &outputs, now);
         GateStep {
             state: hold.settle(&outputs, now),
             outputs,
+        }
+    }
+
+    /// Remembers what went out, for as long as the cap counts it.
+    fn remember_sent(&self, hold: &mut RecipientHold, outputs: &[GateOutput], now: Timestamp) {
+        hold.sent.retain(|s| s.until > now);
+        let until = now
+            .checked_add_signed(self.policy.per_recipient_period)
+            .unwrap_or(now);
+        for out in outputs {
+            if let GateOutput::Send { command, .. } = out {
+                hold.sent.push(SentCommand {
+                    command_id: command.command_id().to_string(),
+                    until,
+                });
+            }
+        }
+        if hold.sent.len() > KEPT_SENT {
+            let excess = hold.sent.len() - KEPT_SENT;
+            hold.sent.drain(..excess);
         }
     }
 
@@ -174,6 +227,7 @@ impl Gate {
         let mut hold = state;
         let mut outputs = Vec::new();
         self.release(&mut hold, now, &mut outputs);
+        self.remember_sent(&mut hold, &outputs, now);
         GateStep {
             state: hold.settle(&outputs, now),
             outputs,
@@ -279,7 +333,9 @@ impl RecipientHold {
     /// When the gate next has something to do for this recipient: release what
     /// it holds, or forget a cap that is full again.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.retry_at.or_else(|| RecipientCap::full_at(self.cap))
+        self.retry_at
+            .or_else(|| RecipientCap::full_at(self.cap))
+            .or_else(|| self.sent.iter().map(|s| s.until).max())
     }
 }
 
@@ -374,5 +430,35 @@ mod tests {
             })
             .collect();
         assert_eq!(sent, ["damaged-1-1"], "equal rank: the older first");
+    }
+
+    #[test]
+    fn a_command_offered_again_is_neither_sent_nor_counted_again() {
+        let policy = NotificationPolicy {
+            per_recipient_max: 2,
+            ..NotificationPolicy::default()
+        };
+        let mut gate = Gate::new(&policy);
+        let t = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap();
+        let first = gate.offer(None, apology("delay-1", 1), t);
+        assert_eq!(first.outputs.len(), 1);
+        // The same command again (a redo after a crash): nothing goes out and the
+        // cap still has room for one more.
+        let again = gate.offer(first.state, apology("delay-1", 1), t);
+        assert!(again.outputs.is_empty());
+        let other = gate.offer(again.state, apology("damaged-1", 1), t);
+        assert!(matches!(other.outputs[..], [GateOutput::Send { changed: false, .. }]));
+        // Forgotten once the cap no longer counts it.
+        let state = other.state.unwrap();
+        let forget_at = state.next_deadline().unwrap();
+        assert!(forget_at > t);
+        let mut state = Some(state);
+        while let Some(s) = state.take() {
+            let at = s.next_deadline().unwrap();
+            state = gate.on_timer(s, at).state;
+            if at > t + policy.per_recipient_period * 2 {
+                panic!("never forgotten");
+            }
+        }
     }
 }

@@ -86,7 +86,7 @@ pub fn replay_commands(
 /// The command's times: a record that reached a service after its inputs had
 /// moved time on to the wall clock (a slow fetch, a loaded machine) is late and
 /// decided as of its arrival (docs/architecture.md, "Late records").
-const TIMES: [&str; 2] = ["decided_at", "send_at"];
+const TIMES: [&str; 3] = ["decided_at", "send_at", "detectable_at"];
 
 /// How much later than replay a live command may be decided: arrival latency.
 const LATE_BY_AT_MOST_MS: i64 = 60_000;
@@ -101,10 +101,12 @@ fn same_decision(live: &Value, replayed: &Value) -> bool {
         v
     };
     untimed(live) == untimed(replayed)
-        && TIMES.iter().all(|t| match (live[*t].as_i64(), replayed[*t].as_i64()) {
-            (Some(l), Some(r)) => (0..=LATE_BY_AT_MOST_MS).contains(&(l - r)),
-            (l, r) => l == r,
-        })
+        && TIMES
+            .iter()
+            .all(|t| match (live[*t].as_i64(), replayed[*t].as_i64()) {
+                (Some(l), Some(r)) => (0..=LATE_BY_AT_MOST_MS).contains(&(l - r)),
+                (l, r) => l == r,
+            })
 }
 
 /// Live equals replay, whole record for whole record (times as
