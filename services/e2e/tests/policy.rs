@@ -210,3 +210,30 @@ fn three_command_topics_a_cap_and_a_restart() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The global egress rate is global: each dispatcher takes the share of the outbox
+/// partitions it owns, and takes it again on every rebalance.
+#[test]
+fn dispatcher_replicas_share_the_egress_rate_by_partitions() -> anyhow::Result<()> {
+    const RATE: f64 = 1000.0;
+    let stage = Stage::new(4)?;
+    let policy = policy_file(&format!("[notifications]\negress_per_second = {RATE}\n"))?;
+    let env = [("WISMO_POLICY_FILE", policy.as_str())];
+    let first = stage.start("dispatcher", &env)?;
+    let share = |d: &wismo_e2e::Service| {
+        metric(&d.metrics(), "wismo_egress_share_per_second").unwrap_or(-1.0)
+    };
+    wismo_e2e::wait_until("one replica owning it all", Duration::from_secs(60), || {
+        Ok((share(&first) == RATE).then_some(()))
+    })?;
+    let mut second = stage.start("dispatcher", &env)?;
+    wismo_e2e::wait_until("two replicas at half each", Duration::from_secs(60), || {
+        let (a, b) = (share(&first), share(&second));
+        Ok((a == RATE / 2.0 && b == RATE / 2.0).then_some(()))
+    })?;
+    assert!(second.process.terminate()?.success());
+    wismo_e2e::wait_until("the one left taking it all back", Duration::from_secs(60), || {
+        Ok((share(&first) == RATE).then_some(()))
+    })?;
+    Ok(())
+}
