@@ -32,6 +32,11 @@ pub struct EngineConfig {
     pub watermark_heartbeat: Duration,
     /// Records buffered per input partition before that partition is paused.
     pub max_buffered_records: usize,
+    /// Records an internal input (merged per upstream writer) keeps before it
+    /// drops what it cannot decide first and reads it again later. Larger than
+    /// `max_buffered_records`: on a backlog, writers run apart in time, and each
+    /// pass of reading again reads the partition on to where it was.
+    pub max_merged_records: usize,
     /// Records or timers one task decides before the loop looks at the others.
     pub task_budget: usize,
     /// A record's broker timestamp is taken as at most this far past the wall
@@ -64,6 +69,7 @@ impl Default for EngineConfig {
             upstream_timeout: Some(Duration::from_secs(60)),
             watermark_heartbeat: Duration::from_secs(1),
             max_buffered_records: 2_000,
+            max_merged_records: 100_000,
             task_budget: 1_000,
             max_future_timestamp: Duration::from_secs(300),
             max_output_bytes: 900_000,

@@ -105,6 +105,11 @@ impl RuntimeConfig {
                 defaults.max_buffered_records as u64,
                 10_000_000,
             )? as usize,
+            max_merged_records: env.positive(
+                "WISMO_MAX_MERGED_RECORDS",
+                defaults.max_merged_records as u64,
+                10_000_000,
+            )? as usize,
             task_budget: defaults.task_budget,
             max_future_timestamp: duration(
                 env,

@@ -155,8 +155,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             .zip(checkpoints.iter().zip(&committed))
             .enumerate()
             .map(|(rank, ((_, internal), (c, at)))| {
-                let mut q =
-                    InputQueue::new(rank, *internal, wall, self.config.max_buffered_records);
+                let limit = if *internal {
+                    self.config.max_merged_records
+                } else {
+                    self.config.max_buffered_records
+                };
+                let mut q = InputQueue::new(rank, *internal, wall, limit);
                 q.start_at(at.offset);
                 if let Some(c) = c {
                     q.resume(&c.writers, c.writer_count, wall);

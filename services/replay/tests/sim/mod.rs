@@ -205,11 +205,13 @@ pub fn chaotic(
     let mut chaos_settings = capped(settings(p, s, delivery), cap);
     // Small buffers: inputs that run ahead are paused, merged queues read on.
     chaos_settings.engine.max_buffered_records = rng.random_range(2..=40);
+    chaos_settings.engine.max_merged_records = chaos_settings.engine.max_buffered_records;
     if let Some(n) = std::env::var("WISMO_SIM_BUFFER")
         .ok()
         .and_then(|v| v.parse().ok())
     {
         chaos_settings.engine.max_buffered_records = n;
+        chaos_settings.engine.max_merged_records = n;
     }
     let mut cluster = Cluster::new(chaos_settings, clock.clone());
     let idle =

@@ -233,11 +233,15 @@ impl MergedQueue {
     }
 
     /// The offset to read the partition again from: once the last pass is done,
-    /// and there is room (half of it, or any when the queue holds its task back;
-    /// a full one reads on instead, to hear how far every writer has come).
+    /// and there is room (half of it, or an eighth when the queue holds its task
+    /// back: a pass reads the partition on to where it was, so one per decision
+    /// would read a backlog once per record; a full one reads on instead, to
+    /// hear how far every writer has come).
     pub fn refetch_from(&self, blocking: bool) -> Option<i64> {
         let position = self.position.unwrap_or(0);
-        let room = self.len <= self.limit / 2 || (blocking && self.len < self.limit);
+        let blocking_room = (self.limit / 8).max(1);
+        let room =
+            self.len <= self.limit / 2 || (blocking && self.len + blocking_room <= self.limit);
         self.overflow_from
             .filter(|_| room && position >= self.pass_until)
     }
