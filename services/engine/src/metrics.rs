@@ -5,7 +5,8 @@ use prometheus::{
     register_histogram, register_histogram_vec, register_int_counter, register_int_counter_vec,
     register_int_gauge, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge,
 };
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 pub struct EngineMetrics {
     pub consumed: IntCounterVec,
@@ -199,4 +200,21 @@ pub fn holds() -> &'static HoldMetrics {
         )
         .expect(M),
     })
+}
+
+/// One counter of a per-topic family, looked up once per topic rather than once
+/// per record (a label lookup hashes and locks).
+#[derive(Default)]
+pub struct TopicCounters(HashMap<Arc<str>, IntCounter>);
+
+impl TopicCounters {
+    pub fn inc(&mut self, family: &IntCounterVec, topic: &Arc<str>) {
+        if let Some(c) = self.0.get(topic) {
+            c.inc();
+            return;
+        }
+        let c = family.with_label_values(&[topic]);
+        c.inc();
+        self.0.insert(topic.clone(), c);
+    }
 }

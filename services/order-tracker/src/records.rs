@@ -37,7 +37,7 @@ pub(crate) fn records(
                 m.commands
                     .with_label_values(&[cmd.milestone.as_str(), &channel])
                     .inc();
-                tracing::info!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, milestone = cmd.milestone.as_str(), "notification decided");
+                tracing::debug!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, milestone = cmd.milestone.as_str(), "notification decided");
                 records.extend(OutRecord::avro(
                     &topics.outbox,
                     &cmd.customer_id,
@@ -60,13 +60,13 @@ pub(crate) fn records(
                 m.suppressed
                     .with_label_values(&[milestone.as_str(), reason.as_str()])
                     .inc();
-                tracing::info!(order_id = %quote(&order_id), milestone = milestone.as_str(), reason = reason.as_str(), "notification suppressed");
+                tracing::debug!(order_id = %quote(&order_id), milestone = milestone.as_str(), reason = reason.as_str(), "notification suppressed");
             }
             TrackerOutput::DelayApology(cmd) => {
                 m.apologies
                     .with_label_values(&[cmd.reason.as_str(), cmd.severity.as_str()])
                     .inc();
-                tracing::info!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, reason = cmd.reason.as_str(), stage = cmd.stage, "delay apology decided");
+                tracing::debug!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, reason = cmd.reason.as_str(), stage = cmd.stage, "delay apology decided");
                 records.extend(OutRecord::avro(
                     &topics.outbox,
                     &cmd.customer_id,
@@ -76,7 +76,7 @@ pub(crate) fn records(
             }
             TrackerOutput::ReviewRequest(cmd) => {
                 m.reviews.inc();
-                tracing::info!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, "review request decided");
+                tracing::debug!(order_id = %quote(&cmd.order_id), command_id = %cmd.command_id, "review request decided");
                 records.extend(OutRecord::avro(
                     &topics.outbox,
                     &cmd.customer_id,
@@ -88,7 +88,7 @@ pub(crate) fn records(
                 m.suppressed
                     .with_label_values(&["review_request", why.as_str()])
                     .inc();
-                tracing::info!(order_id = %quote(&order_id), why = why.as_str(), "review request suppressed");
+                tracing::debug!(order_id = %quote(&order_id), why = why.as_str(), "review request suppressed");
             }
             TrackerOutput::SuppressedApology {
                 order_id,
@@ -98,7 +98,7 @@ pub(crate) fn records(
                 m.suppressed
                     .with_label_values(&[reason.as_str(), why.as_str()])
                     .inc();
-                tracing::info!(order_id = %quote(&order_id), reason = reason.as_str(), why = why.as_str(), "delay apology suppressed");
+                tracing::debug!(order_id = %quote(&order_id), reason = reason.as_str(), why = why.as_str(), "delay apology suppressed");
             }
             TrackerOutput::IncidentOpened { reason, carrier } => {
                 m.incidents_opened

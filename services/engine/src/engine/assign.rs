@@ -334,7 +334,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         // A producer's clock cannot move time past the wall clock.
         let latest = wall.saturating_add(crate::config::millis(self.config.max_future_timestamp));
         record.timestamp = record.timestamp.min(latest);
-        metrics().consumed.with_label_values(&[&record.topic]).inc();
+        self.consumed.inc(&metrics().consumed, &record.topic);
         let task = match self.tasks.get_mut(&id) {
             Some(t) => t,
             None => match self.restoring.get_mut(&id) {

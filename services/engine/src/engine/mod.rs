@@ -91,6 +91,8 @@ pub struct Engine<P: Processor, T: Transport> {
     /// The careful task whose checkpoint names (or just named) what it decides:
     /// the only one that decides until that is committed.
     careful_task: Option<TaskId>,
+    consumed: crate::metrics::TopicCounters,
+    produced: crate::metrics::TopicCounters,
     /// Outputs the broker refused for good inside a transaction (topic, key and
     /// value fingerprint): decided again after the rewind, they go to dead-letter.
     refused_outputs: HashSet<(Arc<str>, u64)>,
@@ -154,6 +156,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             poisoned_timers: HashMap::new(),
             commit_wanted: false,
             careful_task: None,
+            consumed: Default::default(),
+            produced: Default::default(),
             refused_outputs: HashSet::new(),
             deciding: None,
             rewind: None,

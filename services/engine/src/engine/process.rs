@@ -38,7 +38,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into());
-    text.chars().take(200).collect()
+    // A panic message may quote what the decision was given: short, one line.
+    wismo_core::quote::bounded(&text.chars().take(200).collect::<String>())
 }
 
 impl<P: Processor, T: Transport> Engine<P, T> {
@@ -316,7 +317,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let (step, next) = match outcome {
             Ok(v) => v,
             Err(payload) => {
-                tracing::error!(%key, deadline = %deadline, panic = %panic_message(&*payload), "timer panicked; rewinding, the timer goes to dead-letter");
+                tracing::error!(key = %wismo_core::quote::quote(&key), deadline = %deadline, panic = %panic_message(&*payload), "timer panicked; rewinding, the timer goes to dead-letter");
                 self.poisoned_timers.insert((fingerprint, due), PANICKED);
                 self.rewind = Some("panic");
                 return Ok(());
@@ -424,10 +425,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             self.transport.begin_transaction()?;
             self.transaction_open = true;
         }
-        metrics()
-            .produced
-            .with_label_values(&[&outgoing.topic])
-            .inc();
+        self.produced.inc(&metrics().produced, &outgoing.topic);
         self.transport.send(outgoing)?;
         Ok(())
     }
