@@ -159,7 +159,12 @@ scram_args() { # fills SCRAM_ARGS: one --add-scram per user of WISMO_BROKER_SCRA
 format_storage() { # once per state dir
     [ -f "$STATE_DIR/data/meta.properties" ] && return 0
     local id
-    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22)"
+    # A random UUID in Kafka's base64 form; one with a leading '-' would read as
+    # an option, so draw again.
+    id=-
+    while [ "${id:0:1}" = "-" ]; do
+        id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22)"
+    done
     java_cmd
     scram_args
     "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted \

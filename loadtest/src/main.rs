@@ -4,6 +4,9 @@
 //!   takes, next to a plain read of the same bytes.
 //! * `throughput`: how fast the three services decide a backlog of N orders' input,
 //!   next to a plain consume-and-produce of the same records on the same broker.
+//! * `flood`: valid records interleaved with every class of hostile input
+//!   through the services; every bad one must be dead-lettered, every valid one
+//!   decided, with bounded memory. See `flood/mod.rs`.
 //! * `chaos`: kills, scaling, a rolling restart and broker outages under a paced
 //!   load, with every command compared with `replay`'s. See `chaos/mod.rs`.
 //! * `simulate`: a month of orders with known truth through wismo's decisions, in
@@ -11,6 +14,7 @@
 
 mod alloc;
 mod chaos;
+mod flood;
 mod gen;
 mod measure;
 mod produce;
@@ -40,6 +44,9 @@ enum Command {
     /// Kill, scale, restart and cut off the services and the broker under a paced
     /// load, and compare every command with replay's, once per delivery mode.
     Chaos(chaos::ChaosArgs),
+    /// A mixed flood of valid and hostile records through the services: no exit,
+    /// every bad record dead-lettered, every valid one decided, RSS bounded.
+    Flood(flood::FloodArgs),
     /// Run a simulated month with known truth through wismo's decisions and write a
     /// decision-quality report (Markdown and PNG charts).
     Simulate(simulate::SimulateArgs),
@@ -50,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         Command::Restore(args) => restore::run(args),
         Command::Throughput(args) => throughput::run(args),
         Command::Chaos(args) => chaos::run(args),
+        Command::Flood(args) => flood::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

@@ -128,7 +128,7 @@ impl Dispatcher {
                         _ => "overflow",
                     };
                     m.cap_outcomes.with_label_values(&[kind, outcome]).inc();
-                    tracing::info!(kind, outcome, command_id = note.command_id.as_deref().unwrap_or(""), order_id = %note.order_id, "per-recipient cap");
+                    tracing::info!(kind, outcome, command_id = note.command_id.as_deref().unwrap_or(""), order_id = %wismo_core::quote::quote(&note.order_id), "per-recipient cap");
                     continue;
                 }
                 GateOutput::Send { command, changed } => (command, changed),

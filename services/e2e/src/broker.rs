@@ -209,6 +209,11 @@ impl Broker {
         self.port
     }
 
+    /// The KRaft controller's port on 127.0.0.1.
+    pub fn controller_port(&self) -> u16 {
+        self.controller_port
+    }
+
     /// The SASL_SSL listener's `bootstrap.servers`, if the broker has one.
     pub fn sasl_ssl_bootstrap(&self) -> Option<String> {
         self.sasl_ssl_port.map(|p| format!("127.0.0.1:{p}"))

@@ -232,8 +232,10 @@ fn dispatcher_replicas_share_the_egress_rate_by_partitions() -> anyhow::Result<(
         Ok((a == RATE / 2.0 && b == RATE / 2.0).then_some(()))
     })?;
     assert!(second.process.terminate()?.success());
-    wismo_e2e::wait_until("the one left taking it all back", Duration::from_secs(60), || {
-        Ok((share(&first) == RATE).then_some(()))
-    })?;
+    wismo_e2e::wait_until(
+        "the one left taking it all back",
+        Duration::from_secs(60),
+        || Ok((share(&first) == RATE).then_some(())),
+    )?;
     Ok(())
 }

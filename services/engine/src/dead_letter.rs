@@ -7,9 +7,10 @@ use crate::processor::{InputRecord, OutRecord};
 use sha2::{Digest, Sha256};
 use wismo_codec::{dead_letter_kind, subjects, Codec, DeadLetter};
 use wismo_core::model::{CarrierScan, Origin, Timestamp};
+use wismo_core::quote::quote;
 
 /// The longest reason a dead letter carries, in characters.
-pub const MAX_REASON_CHARS: usize = 1_024;
+pub const MAX_REASON_CHARS: usize = wismo_core::quote::MAX_REASON_CHARS;
 
 /// The most of an original key a dead letter keeps: keys are ids.
 pub const MAX_ORIGINAL_KEY_BYTES: usize = 4_096;
@@ -23,17 +24,10 @@ pub struct DeadLetters {
     pub max_original_bytes: usize,
 }
 
-/// A reason as a letter carries it: control characters replaced, length capped.
+/// A reason as a letter carries it: control and bidi characters replaced, length
+/// capped (one bound for every reason, whoever wrote it).
 pub fn bounded_reason(reason: &str) -> String {
-    let mut out: String = reason
-        .chars()
-        .take(MAX_REASON_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if reason.chars().nth(MAX_REASON_CHARS).is_some() {
-        out.push('…');
-    }
-    out
+    wismo_core::quote::bounded(reason)
 }
 
 /// What a dead letter keeps of a record unless configured otherwise.
@@ -91,7 +85,7 @@ impl DeadLetters {
             .dead_letters
             .with_label_values(&[dead_letter_kind::UNMATCHED])
             .inc();
-        tracing::warn!(carrier = %scan.carrier, %reason, "scan never matched; to dead-letter");
+        tracing::warn!(carrier = %quote(&scan.carrier), %reason, "scan never matched; to dead-letter");
         let value = Codec::default().encode(subjects::CARRIER_SCAN, scan).ok();
         let key = Some(scan.tracking_number.as_bytes().to_vec());
         self.letter(origin, key, value, dead_letter_kind::UNMATCHED, reason, now)
@@ -204,6 +198,8 @@ mod tests {
         assert_eq!(letter.original_value.as_deref(), Some(&b"tiny"[..]));
         assert_eq!((letter.original_size, letter.original_sha256), (None, None));
         assert_eq!(letter.reason.chars().count(), MAX_REASON_CHARS + 1);
+        // Text that reorders what follows it cannot hide in a reason either.
+        assert!(!bounded_reason("a\u{202e}b").contains('\u{202e}'));
         assert!(
             letter.reason.starts_with("bad x"),
             "{}",

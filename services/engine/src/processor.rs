@@ -3,6 +3,7 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use wismo_core::model::{Origin, Timestamp};
+use wismo_core::quote::{quote, quote_bytes};
 
 /// One record as consumed, before decoding.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +37,9 @@ impl InputRecord<'_> {
         match self.key {
             Some(k) if k == expected.as_bytes() => Ok(()),
             other => Err(Rejection::invalid(format!(
-                "record key {:?} does not match {field} {expected:?}; records must be keyed by {field}",
-                other.map(String::from_utf8_lossy)
+                "record key {} does not match {field} {}; records must be keyed by {field}",
+                other.map_or_else(|| "(none)".to_string(), quote_bytes),
+                quote(expected)
             ))),
         }
     }
@@ -282,6 +284,13 @@ mod tests {
             r.reason
         );
         assert!(record(None, None).require_key("order_id", "o-1").is_err());
+        // A key is untrusted: only a short prefix of it is shown.
+        let long = "k".repeat(10_000);
+        let r = record(Some(long.as_bytes()), None)
+            .require_key("order_id", "o-1")
+            .unwrap_err();
+        assert!(r.reason.len() < 200, "{}", r.reason);
+        assert!(r.reason.contains("(10000 bytes)"), "{}", r.reason);
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub fn dead_letter(d: &DeadLetter) -> Value {
         "source_offset": d.source_offset,
         "original_key": d.original_key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
         "original_value": d.original_value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+        // Set when only the first bytes of a large value were kept.
+        "original_size": d.original_size,
+        "original_sha256": d.original_sha256,
         "service": d.service,
         "failed_at": d.failed_at.timestamp_millis(),
     })

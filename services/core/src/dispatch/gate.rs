@@ -447,7 +447,10 @@ mod tests {
         let again = gate.offer(first.state, apology("delay-1", 1), t);
         assert!(again.outputs.is_empty());
         let other = gate.offer(again.state, apology("damaged-1", 1), t);
-        assert!(matches!(other.outputs[..], [GateOutput::Send { changed: false, .. }]));
+        assert!(matches!(
+            other.outputs[..],
+            [GateOutput::Send { changed: false, .. }]
+        ));
         // Forgotten once the cap no longer counts it.
         let state = other.state.unwrap();
         let forget_at = state.next_deadline().unwrap();

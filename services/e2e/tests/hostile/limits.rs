@@ -281,7 +281,7 @@ fn records_and_fields_at_every_limit_are_decided_and_past_it_dead_lettered() -> 
         let tracking = format!("TRK-{case}");
         let state = p.order(case).expect("the scan's order");
         let last = &state["shipments"][&tracking]["last_scan"]["scan_id"];
-        let applied = last == &format!("{case}-scan").as_str();
+        let applied = last == format!("{case}-scan").as_str();
         assert_eq!(applied, key.is_none(), "{case}: {state:#}");
     }
     assert!(

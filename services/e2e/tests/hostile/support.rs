@@ -116,7 +116,12 @@ impl Pipeline {
                     .stage
                     .wismoctl(&["read", "dead-letter", "--expect", &n.to_string()])?,
             );
-        anyhow::ensure!(dead.len() >= n, "{} dead letters:\n{}", dead.len(), summary(&dead));
+        anyhow::ensure!(
+            dead.len() >= n,
+            "{} dead letters:\n{}",
+            dead.len(),
+            summary(&dead)
+        );
         Ok(dead)
     }
 

@@ -6,6 +6,7 @@
 use crate::support::{assert_bounded, letter, Pipeline};
 use chrono::{DateTime, Duration, Utc};
 use wismo_codec::apache_avro::types::Value;
+use wismo_e2e::alter_topic_config;
 use wismo_e2e::hostile::{
     order_bytes, placed, scan, scan_bytes, shipment, with_field, Rec, HOSTILE_MILLIS,
 };
@@ -13,7 +14,9 @@ use wismo_e2e::hostile::{
 #[test]
 fn times_at_the_ends_of_i64_and_chrono_are_dead_lettered_and_the_next_order_decided(
 ) -> anyhow::Result<()> {
-    let mut p = Pipeline::start(&[], &[])?;
+    // A record stamped ahead waits for the wall clock to reach its time, at most
+    // this far ahead, and so do the records behind it in its partition.
+    let mut p = Pipeline::start(&[("WISMO_MAX_FUTURE_TIMESTAMP", "2s")], &[])?;
     let (orders, scans) = (p.topic("orders"), p.topic("carrier-scans"));
     let now = Utc::now();
     let framed_scan = |key: &str| scan_bytes(&scan(key, &format!("{key}-1"), "picked_up", now));
@@ -76,19 +79,26 @@ fn times_at_the_ends_of_i64_and_chrono_are_dead_lettered_and_the_next_order_deci
         .iter()
         .map(|(key, topic, value, _, _)| Rec::new(topic, key, value.clone()))
         .collect();
-    // A record timestamp of 1970 makes a scan of today one from the far future.
-    let epoch = Rec::new(&scans, "TRK-1970", framed_scan("TRK-1970")?).at(0);
+    // A record timestamp of 1970 makes a scan of today one from the far future
+    // (1 ms in: librdkafka reads 0 as "now").
+    let epoch = Rec::new(&scans, "TRK-1970", framed_scan("TRK-1970")?).at(1);
     records.push(epoch);
     p.send(&records)?;
 
     let dead = p.dead_letters(cases.len() + 1)?;
-    assert_eq!(dead.len(), cases.len() + 1, "{}", crate::support::summary(&dead));
+    assert_eq!(
+        dead.len(),
+        cases.len() + 1,
+        "{}",
+        crate::support::summary(&dead)
+    );
     for (key, _, _, kind, says) in &cases {
         let d = letter(&dead, key);
         assert_eq!(d["error_kind"], *kind, "{}", d["reason"]);
         assert!(
             d["reason"].as_str().is_some_and(|r| r.contains(says)),
-            "{}", d["reason"]
+            "{}",
+            d["reason"]
         );
     }
     let d = letter(&dead, "TRK-1970");
@@ -96,7 +106,8 @@ fn times_at_the_ends_of_i64_and_chrono_are_dead_lettered_and_the_next_order_deci
         d["reason"]
             .as_str()
             .is_some_and(|r| r.contains("WISMO_LIMIT_SCAN_FUTURE")),
-        "{}", d["reason"]
+        "{}",
+        d["reason"]
     );
     assert_bounded(&dead, &[]);
 
@@ -111,14 +122,21 @@ fn times_at_the_ends_of_i64_and_chrono_are_dead_lettered_and_the_next_order_deci
         ),
     ])?;
     p.wait_registered("TRK-after")?;
-    let s = scan(
-        "TRK-after",
-        "after-1",
-        "picked_up",
-        later + Duration::seconds(1),
-    );
-    p.send(&[Rec::new(&scans, "TRK-after", scan_bytes(&s)?)])?;
+    // Stamped at the end of an i64, where a broker that allows it puts it: the
+    // services take it as at most `WISMO_MAX_FUTURE_TIMESTAMP` ahead.
+    let forever = i64::MAX.to_string();
+    alter_topic_config(
+        &p.stage.bootstrap,
+        &scans,
+        &[("message.timestamp.after.max.ms", &forever)],
+    )?;
+    let s = scan("TRK-after", "after-1", "picked_up", later);
+    p.send(&[Rec::new(&scans, "TRK-after", scan_bytes(&s)?).at(i64::MAX)])?;
     p.wait_notified("SHIPPED", &["o-after"])?;
+    let state = p.order("o-after").expect("o-after");
+    let latest = (Utc::now() + Duration::seconds(30)).timestamp_millis();
+    let active = state["last_activity_at"].as_i64().unwrap_or(i64::MAX);
+    assert!(active < latest, "time moved to {active}");
     for key in ["o-0000", "o-promise-9999", "o-at-0"] {
         assert!(p.order(key).is_none(), "{key} left state");
     }

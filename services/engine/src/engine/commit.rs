@@ -148,20 +148,25 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             offset: -1,
         };
         let value = failure.record.value.clone();
+        // A refused record may come back without its timestamp: then it failed now.
+        let at = match failure.record.timestamp {
+            t if t > 0 => t,
+            _ => self.now_ms(),
+        };
         let letter = self.dead_letters.letter(
             &origin,
             failure.record.key.clone(),
             value,
             dead_letter_kind::UNDELIVERABLE,
             &format!("the broker refused this output: {}", failure.error),
-            chrono::DateTime::from_timestamp_millis(failure.record.timestamp).unwrap_or_default(),
+            chrono::DateTime::from_timestamp_millis(at).unwrap_or_default(),
         );
         Outgoing {
             topic: Arc::from(letter.topic.as_str()),
             partition: None,
             key: Some(letter.key.into_bytes()),
             value: Some(letter.payload),
-            timestamp: failure.record.timestamp,
+            timestamp: at,
             source: None,
             watermark: None,
         }
