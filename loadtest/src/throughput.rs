@@ -290,10 +290,17 @@ impl Bench {
             .input
             .replay_until(cut + chrono::Duration::seconds(1), &self.policy)?;
         let comparison = commands::compare(&w.commands, &replayed.commands, w.cut);
+        let (writes, bytes) = w.changelog;
         eprintln!(
             "  cpu by service (matcher, tracker, dispatcher) {:.2?}; tracker consumed {:.0} \
-             records; {} commands decided by the cut, replay {}, equal {}",
-            w.cpu, w.tracker_consumed, comparison.live, comparison.replay, comparison.equal
+             records, wrote {writes} changelog records of {:.0} bytes on average; {} commands \
+             decided by the cut, replay {}, equal {}",
+            w.cpu,
+            w.tracker_consumed,
+            bytes as f64 / writes.max(1) as f64,
+            comparison.live,
+            comparison.replay,
+            comparison.equal
         );
         let run = Run {
             wall: w.wall,
@@ -372,7 +379,7 @@ fn report(
         if per_round.is_empty() {
             "-".into()
         } else {
-            format!("{:.2}", median(&per_round))
+            ratio_text(median(&per_round))
         }
     };
     println!();
@@ -386,6 +393,16 @@ fn report(
         ratio(w, r, &|x| Some(x.cpu)),
         ratio(w, r, &|x| x.broker_cpu),
     );
+}
+
+/// Two decimals, or three significant digits below 0.1 (so 0.0013 is not 0.00).
+fn ratio_text(r: f64) -> String {
+    if r > 0.0 && r < 0.1 {
+        let decimals = (2.0 - r.log10().floor()).clamp(2.0, 8.0) as usize;
+        format!("{r:.decimals$}")
+    } else {
+        format!("{r:.2}")
+    }
 }
 
 /// Each wismo run's commands against replay's over the same events.
@@ -421,7 +438,21 @@ fn summary(
     let equal = !compared.is_empty() && compared.iter().all(|(_, c)| c.equal);
     println!();
     println!(
-        "summary: ratio={:.2} wismo_eps={wismo_eps:.0} raw_eps={raw_eps:.0} cpu_us_per_event={cpu_us:.1} decided={decided} replay={replay} equal={equal}",
-        wismo_eps / raw_eps
+        "summary: ratio={} wismo_eps={wismo_eps:.0} raw_eps={raw_eps:.0} cpu_us_per_event={cpu_us:.1} decided={decided} replay={replay} equal={equal}",
+        ratio_text(wismo_eps / raw_eps)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio_text;
+
+    #[test]
+    fn small_ratios_keep_three_significant_digits() {
+        assert_eq!(ratio_text(0.5), "0.50");
+        assert_eq!(ratio_text(1.234), "1.23");
+        assert_eq!(ratio_text(0.0013), "0.00130");
+        assert_eq!(ratio_text(0.0456), "0.0456");
+        assert_eq!(ratio_text(0.0), "0.00");
+    }
 }

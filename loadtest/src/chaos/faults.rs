@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use wismo_e2e::Broker;
 
 /// Longest a probe waits for the groups to catch up.
-const CATCH_UP_LIMIT: Duration = Duration::from_secs(300);
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(120);
 
 /// One fault as it happened.
 pub struct Done {
@@ -160,9 +160,12 @@ impl Runner<'_> {
             }
             Fault::BrokerOutage { length } => {
                 self.load.pause()?;
+                let ports = [self.broker.port(), self.broker.controller_port()];
                 self.broker.stop()?;
+                let held = HeldPorts::hold(&ports)?;
                 self.broker_up = false;
                 self.pass(*length)?;
+                drop(held);
                 self.broker.start_again()?;
                 self.broker_up = true;
                 self.load.resume();
@@ -187,5 +190,78 @@ impl Runner<'_> {
             }
             None
         }))
+    }
+}
+
+/// The broker's ports, bound but not listening while it is away: on a machine
+/// shared with other tests, no process asking the kernel for a free port (bind
+/// to port 0) is given one of them before the broker is back, and a client's
+/// connect is refused as with nothing there.
+struct HeldPorts(Vec<libc::c_int>);
+
+impl HeldPorts {
+    fn hold(ports: &[u16]) -> anyhow::Result<HeldPorts> {
+        let mut held = HeldPorts(Vec::new());
+        for &port in ports {
+            // SAFETY: socket(2), setsockopt(2) and bind(2) on a descriptor of our
+            // own, with pointers to live locals of the sizes passed.
+            unsafe {
+                let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+                anyhow::ensure!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+                held.0.push(fd);
+                // The broker's closed connections may still be in TIME_WAIT.
+                let one: libc::c_int = 1;
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_REUSEADDR,
+                    (&one as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+                let addr = libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: port.to_be(),
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+                    },
+                    sin_zero: [0; 8],
+                };
+                let bound = libc::bind(
+                    fd,
+                    (&addr as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                );
+                anyhow::ensure!(
+                    bound == 0,
+                    "holding port {port} while the broker is away: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+        Ok(held)
+    }
+}
+
+impl Drop for HeldPorts {
+    fn drop(&mut self) {
+        for fd in &self.0 {
+            // SAFETY: closing a descriptor this value owns, once.
+            unsafe { libc::close(*fd) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeldPorts;
+    use std::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn a_held_port_refuses_connections_until_released() {
+        let port = wismo_e2e::free_port().expect("a free port");
+        let held = HeldPorts::hold(&[port]).expect("held");
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "refused");
+        drop(held);
+        assert!(TcpListener::bind(("127.0.0.1", port)).is_ok(), "free again");
     }
 }

@@ -148,11 +148,14 @@ fn pace(
     shared: &(Mutex<State>, Condvar),
 ) -> anyhow::Result<LoadReport> {
     let gap_ms = plan.load.as_millis() as f64 / plan.orders.max(1) as f64;
-    let lead = plan.lead.as_millis() as u64;
     let started = Instant::now();
-    // Whole milliseconds: what Kafka and Avro keep.
+    // Load time 0 is `lead` ahead of the wall clock, so that each record, the
+    // first ones too, is produced `lead` before its timestamp. Whole
+    // milliseconds: what Kafka and Avro keep.
+    let lead = TimeDelta::from_std(plan.lead)?;
     let start = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis())
-        .context("the clock")?;
+        .context("the clock")?
+        + lead;
     let mut paused = Duration::ZERO;
     let mut next_order = 0u64;
     // Events still to send, by (load ms, sequence).
@@ -183,8 +186,7 @@ fn pace(
             }
             s.load_ms = (started.elapsed() - paused).as_millis() as u64;
         }
-        let now = (started.elapsed() - paused).as_millis() as u64;
-        let horizon = now + lead;
+        let horizon = (started.elapsed() - paused).as_millis() as u64;
         while next_order < plan.orders && (next_order as f64 * gap_ms) as u64 <= horizon {
             let placed = start + TimeDelta::milliseconds((next_order as f64 * gap_ms) as i64);
             for (at, input) in story(plan.seed, next_order, placed) {

@@ -34,6 +34,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wismo_config::Topics;
 
+/// How long the end of a run waits for a command replay decided while none
+/// more arrives.
+const STALL: Duration = Duration::from_secs(60);
+
 #[derive(Args)]
 pub struct ChaosArgs {
     #[arg(long, value_enum, default_value = "short")]
@@ -63,9 +67,9 @@ pub struct ChaosArgs {
     #[arg(long, default_value_t = 2_000)]
     lead_ms: u64,
     /// How long past the last input and the last fault the comparison reaches,
-    /// in seconds, so the timers armed at the end fire.
-    #[arg(long, default_value_t = 45)]
-    tail_secs: u64,
+    /// in seconds, so the timers armed at the end fire (the profile's by default).
+    #[arg(long)]
+    tail_secs: Option<u64>,
     /// Where the services' logs go (kept). Without it, a temp dir kept only
     /// when a mode fails.
     #[arg(long)]
@@ -86,6 +90,9 @@ pub fn run(args: ChaosArgs) -> anyhow::Result<()> {
     if let Some(n) = args.orders {
         anyhow::ensure!(n > 0, "--orders must be positive");
         profile.orders = n;
+    }
+    if let Some(secs) = args.tail_secs {
+        profile.tail = Duration::from_secs(secs);
     }
     let plan = schedule::schedule(args.seed, &profile);
     let temp = tempfile::Builder::new().prefix("wismo-chaos-").tempdir()?;
@@ -148,7 +155,8 @@ pub struct Outcome {
     pub counters: std::collections::BTreeMap<(&'static str, &'static str), f64>,
     pub kills: [usize; 3],
     pub cut: i64,
-    pub wall: f64,
+    /// Wall seconds of each phase, in order.
+    pub phases: Vec<(&'static str, f64)>,
     pub examples: Vec<String>,
     pub transactional: bool,
 }
@@ -169,7 +177,7 @@ fn run_mode(
     policy: &Path,
     logs: &Path,
 ) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
+    let mut phases = Phases::new(mode);
     eprintln!("chaos: {mode}: starting a broker");
     let mut broker = wismo_e2e::Broker::start()?;
     let bootstrap = broker.bootstrap();
@@ -209,6 +217,7 @@ fn run_mode(
         fleet.wait_ready(service, 0, Duration::from_secs(120))?;
     }
     let watcher = watch::Watcher::start(&bootstrap, &topics)?;
+    phases.mark("start-up");
     let load = load::Load::start(load::Plan {
         bootstrap: bootstrap.clone(),
         topics: topics.clone(),
@@ -231,18 +240,20 @@ fn run_mode(
     let faults = runner.run(plan)?;
     drop(runner);
     let load_report = load.join()?;
+    phases.mark("load and faults");
 
     // Compare up to a cut past the last input and the last fault, once every
     // timer due by then has had its time to fire.
     let last_fault = faults.iter().map(|f| f.end).max().unwrap_or(0);
-    let cut = load_report.last_ts.max(last_fault) + 1_000 * args.tail_secs as i64;
+    let cut = load_report.last_ts.max(last_fault) + profile.tail.as_millis() as i64;
     let idle = chrono::Utc::now().timestamp_millis();
     fleet_wait(
         &mut fleet,
         Duration::from_millis((cut + 1_000 - idle).max(0) as u64),
     )?;
-    eprintln!("chaos: {mode}: replaying the inputs");
+    phases.mark("tail");
     let truth = truth::replay(&bootstrap, &topics, &config, cut)?;
+    phases.mark("replay");
     anyhow::ensure!(
         truth.inputs as u64 == load_report.records,
         "the input topics hold {} records, the load produced {}",
@@ -259,22 +270,23 @@ fn run_mode(
         expected.len(),
         profile.orders
     );
-    // Every command replay decides, or the time limit: what is missing then is lost.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while Instant::now() < deadline {
+    // Every command replay decides, or none more for a while: what is missing
+    // then is lost.
+    let (mut missing, mut progressed) = (usize::MAX, Instant::now());
+    loop {
         let ids = watcher.ids();
-        if expected.iter().all(|k| ids.contains(k)) {
+        let now_missing = expected.iter().filter(|k| !ids.contains(k)).count();
+        if now_missing == 0 || progressed.elapsed() > STALL {
             break;
+        }
+        if now_missing < missing {
+            (missing, progressed) = (now_missing, Instant::now());
         }
         fleet_wait(&mut fleet, Duration::from_millis(500))?;
     }
-    // Nothing decided by the cut is still on its way once every group has
-    // committed all it had.
-    let ends = groups.ends(&bootstrap)?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !groups.reached(&bootstrap, &ends)? && Instant::now() < deadline {
-        fleet_wait(&mut fleet, Duration::from_millis(500))?;
-    }
+    // A clean stop sends what each instance still holds: the topics read after
+    // it hold every copy of every command.
+    phases.mark("settle");
     fleet.stop_all()?;
     let seen = watcher.stop()?;
     let live = watch::read_all(&bootstrap, &topics)?;
@@ -287,6 +299,7 @@ fn run_mode(
     let live_dead_letters = watch::count(&bootstrap, &topics.dead_letter)?;
     let verdict = verdict::judge(&truth, verdict::render(&topics), &live, &seen, cut);
     let examples = report::examples(&verdict, &truth, &live, &topics, &faults);
+    phases.mark("stop and compare");
     Ok(Outcome {
         profile: profile.clone(),
         bootstrap,
@@ -301,7 +314,7 @@ fn run_mode(
         counters: std::mem::take(&mut fleet.counters),
         kills: fleet.kills,
         cut,
-        wall: started.elapsed().as_secs_f64(),
+        phases: phases.done,
         examples,
         transactional: mode == "transactional",
     })
@@ -317,5 +330,29 @@ fn fleet_wait(fleet: &mut fleet::Fleet, d: Duration) -> anyhow::Result<()> {
             return Ok(());
         }
         std::thread::sleep(left.min(Duration::from_millis(200)));
+    }
+}
+
+/// Wall time of a mode's phases, each logged as it ends.
+struct Phases {
+    mode: String,
+    last: Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new(mode: &str) -> Phases {
+        Phases {
+            mode: mode.to_string(),
+            last: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let secs = self.last.elapsed().as_secs_f64();
+        self.last = Instant::now();
+        eprintln!("chaos: {}: {phase} took {secs:.1}s", self.mode);
+        self.done.push((phase, secs));
     }
 }

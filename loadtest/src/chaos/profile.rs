@@ -30,6 +30,8 @@ pub struct Profile {
     /// Whether it comes while every service runs three instances (nine
     /// restarts), rather than one.
     pub rolling_scaled: bool,
+    /// How far past the last input the comparison reaches.
+    pub tail: Duration,
 }
 
 impl Profile {
@@ -44,6 +46,7 @@ impl Profile {
                 scale: true,
                 rolling_restart: true,
                 rolling_scaled: false,
+                tail: Duration::from_secs(20),
             },
             ProfileName::Full => Profile {
                 orders: 20_000,
@@ -54,6 +57,7 @@ impl Profile {
                 scale: true,
                 rolling_restart: true,
                 rolling_scaled: true,
+                tail: Duration::from_secs(45),
             },
         }
     }

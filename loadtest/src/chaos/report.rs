@@ -49,11 +49,19 @@ fn secs(s: Option<f64>) -> String {
 pub fn mode(mode: &str, o: &Outcome) {
     let v = &o.verdict;
     println!();
+    let wall: f64 = o.phases.iter().map(|(_, s)| s).sum();
     println!(
-        "## chaos, {mode}: {} orders, {} input records, {} partitions, {:.0}s wall (broker {})",
-        o.load.orders, o.truth.inputs, o.profile.partitions, o.wall, o.bootstrap
+        "## chaos, {mode}: {} orders, {} input records, {} partitions, {wall:.0}s wall (broker {})",
+        o.load.orders, o.truth.inputs, o.profile.partitions, o.bootstrap
     );
     println!();
+    println!(
+        "phases: {}",
+        (o.phases.iter())
+            .map(|(p, s)| format!("{p} {s:.1}s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!(
         "kills by service: {}",
         (0..3)

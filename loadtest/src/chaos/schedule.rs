@@ -140,12 +140,12 @@ mod tests {
             assert!(plan.windows(2).all(|w| w[0].at <= w[1].at));
             assert!(plan.iter().all(|f| f.at < p.load), "every fault mid-stream");
             assert!(count(&plan, |f| matches!(f, Fault::Kill { .. })) >= 20);
-            for s in 0..3 {
+            for (s, name) in SERVICES.iter().enumerate() {
                 let kills = count(
                     &plan,
                     |f| matches!(f, Fault::Kill { service, .. } if *service == s),
                 );
-                assert!(kills >= p.kills / 3, "{} gets {kills} kills", SERVICES[s]);
+                assert!(kills >= p.kills / 3, "{name} gets {kills} kills");
                 let out = plan
                     .iter()
                     .position(|f| f.fault == Fault::ScaleOut { service: s });

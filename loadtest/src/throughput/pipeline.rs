@@ -47,6 +47,8 @@ pub struct WismoRun {
     /// Records the order-tracker consumed, input records read again included:
     /// above the input's count when it reads a partition more than once.
     pub tracker_consumed: f64,
+    /// The order-tracker's changelog as written in the run: records and value bytes.
+    pub changelog: (u64, u64),
 }
 
 /// How to run the services.
@@ -127,11 +129,20 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         services[1] = Some(start(SERVICES[1], &env)?);
         services[2] = Some(start(SERVICES[2], &env)?);
     } else {
-        let (first, _) = wait(deadline, || {
+        let (mut routed, mut consumed) = (0.0, 0.0);
+        let waited = wait(deadline, || {
             let m = services[0].as_mut().context("matcher")?.metrics()?;
-            let routed = counter(&m, "wismo_records_produced_total", &topics.routed_scans);
-            let consumed = counter(&m, "wismo_records_consumed_total", "");
+            routed = counter(&m, "wismo_records_produced_total", &topics.routed_scans);
+            consumed = counter(&m, "wismo_records_consumed_total", "");
             Ok((consumed > 0.0, routed >= input.replayed.routed as f64))
+        });
+        let (first, _) = waited.with_context(|| {
+            format!(
+                "after {:.0}s: the scan-matcher routed {routed:.0} of the {} scans replay \
+                 routes and consumed {consumed:.0} records",
+                started.elapsed().as_secs_f64(),
+                input.replayed.routed
+            )
         })?;
         start_up += first.duration_since(started);
         let mut matcher = services[0].take().context("matcher")?;
@@ -147,10 +158,19 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let expected = input.replayed.commands.len() as i64;
     let counter_client = CommandCount::new(setup.bootstrap, &topics)?;
     let mut tracker_consumed = 0.0;
-    let (first, done) = wait(deadline, || {
+    let mut on_topics = 0;
+    let waited = wait(deadline, || {
         let t = services[1].as_mut().context("tracker")?.metrics()?;
         tracker_consumed = counter(&t, "wismo_records_consumed_total", "");
-        Ok((tracker_consumed > 0.0, counter_client.count()? >= expected))
+        on_topics = counter_client.count()?;
+        Ok((tracker_consumed > 0.0, on_topics >= expected))
+    });
+    let (first, done) = waited.with_context(|| {
+        format!(
+            "after {:.0}s: {on_topics} of the {expected} commands on their topics; the \
+             order-tracker consumed {tracker_consumed:.0} records",
+            started.elapsed().as_secs_f64()
+        )
     })?;
     start_up += first.duration_since(stage);
     for (i, s) in services.iter().enumerate() {
@@ -164,6 +184,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         s.process.terminate_within(Duration::from_secs(30))?;
     }
     let commands = commands::read(setup.bootstrap, &topics)?;
+    let changelog = topic_size(setup.bootstrap, &topics.tracker_changelog)?;
     Ok(WismoRun {
         wall: (done.duration_since(started) - paused).as_secs_f64(),
         start_up: start_up.as_secs_f64(),
@@ -172,7 +193,48 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         commands,
         cut: matcher_stopped_at.unwrap_or(stopped_at) - MARGIN_MS,
         tracker_consumed,
+        changelog,
     })
+}
+
+/// Records on `topic` and the bytes of their values, read to its end.
+fn topic_size(bootstrap: &str, topic: &str) -> anyhow::Result<(u64, u64)> {
+    use rdkafka::error::KafkaError;
+    use rdkafka::{Message, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("loadtest-size"))
+        .set("enable.partition.eof", "true")
+        .create()
+        .context("creating a reader")?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in md.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        }
+    }
+    let partitions = tpl.count();
+    consumer.assign(&tpl)?;
+    let (mut records, mut bytes) = (0u64, 0u64);
+    let mut ended = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while ended.len() < partitions {
+        anyhow::ensure!(Instant::now() < deadline, "reading {topic} took too long");
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                ended.insert(p);
+            }
+            Some(Err(e)) => return Err(e).context("reading the changelog"),
+            Some(Ok(m)) => {
+                ended.remove(&m.partition());
+                records += 1;
+                bytes += m.payload().map_or(0, <[u8]>::len) as u64;
+            }
+        }
+    }
+    Ok((records, bytes))
 }
 
 /// Looks every 50 ms; `look` says (started, done). Returns when each first held.

@@ -1,7 +1,9 @@
 //! The cost of one framed record through the codec, per subject on the hot path:
 //! decode (`Codec::decode`, framing, structural check and conversion to the model
 //! type included) and encode (`Codec::encode`). Also a carrier scan written with an
-//! older schema version (v1), which goes through schema resolution.
+//! older schema version (v1), which goes through schema resolution. `decode_general`
+//! is the way every record was decoded before the direct path
+//! (`Codec::decode_general`), measured in the same run for the ratio.
 //!
 //! `cargo bench -p wismo-codec --bench codec`; figures in `docs/performance.md`.
 
@@ -109,6 +111,16 @@ fn pair<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
         .throughput(Throughput::Elements(1));
     group.bench_function("decode", |b| {
         b.iter(|| black_box(codec.decode::<T>(subject, black_box(&bytes)).unwrap()))
+    });
+    // The same record the general way (value tree, resolution), side by side.
+    group.bench_function("decode_general", |b| {
+        b.iter(|| {
+            black_box(
+                codec
+                    .decode_general::<T>(subject, black_box(&bytes))
+                    .unwrap(),
+            )
+        })
     });
     group.bench_function("encode", |b| {
         b.iter(|| black_box(codec.encode(subject, black_box(value)).unwrap()))

@@ -2,8 +2,10 @@
 //! reader's: no `Value` tree, no schema resolution, strings borrowed from the input
 //! until the type copies them.
 //!
-//! It walks a schema without references ([`crate::plan`]) over a body that
-//! [`crate::wire::check_with`] has already found well-formed. It maps Avro to serde
+//! It walks a schema without references ([`crate::plan`]) and refuses what
+//! [`crate::wire`]'s structural check refuses (truncation, bad booleans, enum and
+//! union indexes, UTF-8, times outside years 0000 to 9999, too many items,
+//! trailing bytes), so a record it decodes passes that check. It maps Avro to serde
 //! the way apache-avro's `from_value` does for the shapes wismo's schemas use
 //! (records, `["null", T]` unions, enums, arrays, maps, strings, bytes, numbers,
 //! booleans, dates and timestamps). Anything else, and any mismatch with the Rust
@@ -11,6 +13,7 @@
 //! general way, which says what is wrong, so the error path costs nothing until it
 //! is taken.
 
+use crate::wire::{DATE_DAYS_RANGE, MAX_RECORD_ITEMS, TIMESTAMP_MILLIS_RANGE};
 use apache_avro::schema::{EnumSchema, RecordField, RecordSchema};
 use apache_avro::Schema;
 use serde::de::{
@@ -40,7 +43,11 @@ type Result<T> = std::result::Result<T, Fallback>;
 
 /// Decodes `body`, one whole datum of `schema` (which has no references).
 pub(crate) fn from_slice<T: DeserializeOwned>(schema: &Schema, body: &[u8]) -> Result<T> {
-    let mut input = Input { bytes: body, pos: 0 };
+    let mut input = Input {
+        bytes: body,
+        pos: 0,
+        items: 0,
+    };
     let value = T::deserialize(Datum {
         input: &mut input,
         schema,
@@ -55,6 +62,8 @@ pub(crate) fn from_slice<T: DeserializeOwned>(schema: &Schema, body: &[u8]) -> R
 struct Input<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Array items and map entries so far.
+    items: usize,
 }
 
 impl<'a> Input<'a> {
@@ -91,13 +100,20 @@ impl<'a> Input<'a> {
         std::str::from_utf8(self.bytes()?).map_err(|_| Fallback)
     }
 
-    /// The item count of the next array or map block; 0 at the end.
+    /// The item count of the next array or map block; 0 at the end. Bounded as
+    /// the structural check bounds it (every item of wismo's schemas takes bytes).
     fn block(&mut self) -> Result<u64> {
         let count = self.long()?;
         if count < 0 {
             self.long()?; // the block's size in bytes
         }
-        Ok(count.unsigned_abs())
+        let count = count.unsigned_abs();
+        let left = (self.bytes.len() - self.pos) as u64;
+        if count > left || count > (MAX_RECORD_ITEMS - self.items) as u64 {
+            return Err(Fallback);
+        }
+        self.items += count as usize;
+        Ok(count)
     }
 
     fn union_branch<'s>(&mut self, schema: &'s Schema) -> Result<&'s Schema> {
@@ -126,12 +142,22 @@ impl<'de> de::Deserializer<'de> for Datum<'_, 'de, '_> {
                 [1] => visitor.visit_bool(true),
                 _ => Err(Fallback),
             },
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                visitor.visit_i32(self.input.int()?)
+            Schema::Int | Schema::TimeMillis => visitor.visit_i32(self.input.int()?),
+            Schema::Date => {
+                let days = self.input.int()?;
+                if !DATE_DAYS_RANGE.contains(&days) {
+                    return Err(Fallback);
+                }
+                visitor.visit_i32(days)
             }
-            Schema::Long | Schema::TimestampMillis | Schema::TimestampMicros => {
-                visitor.visit_i64(self.input.long()?)
+            Schema::TimestampMillis => {
+                let ms = self.input.long()?;
+                if !TIMESTAMP_MILLIS_RANGE.contains(&ms) {
+                    return Err(Fallback);
+                }
+                visitor.visit_i64(ms)
             }
+            Schema::Long | Schema::TimestampMicros => visitor.visit_i64(self.input.long()?),
             Schema::Float => {
                 let b = self.input.take(4)?;
                 visitor.visit_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -367,7 +393,8 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
         }
         self.left -= 1;
         let key = self.input.str()?;
-        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {

@@ -78,9 +78,10 @@ impl<R: SchemaRegistry> Codec<R> {
     /// it to the current one. Never panics, whatever the bytes.
     ///
     /// What each schema needs is prepared once ([`DecodePlan`]). A record written
-    /// with the current schema is checked and decoded straight into `T`; one written
-    /// with an older version, or one the direct way does not take, goes through
-    /// apache-avro's schema resolution, which also words every error.
+    /// with the current schema is decoded straight into `T`, in one pass that also
+    /// makes the structural checks. One written with an older version, or one the
+    /// direct way refuses, is checked structurally and goes through apache-avro's
+    /// schema resolution, which words every error.
     pub fn decode<T: DeserializeOwned>(
         &self,
         subject: &str,
@@ -121,12 +122,14 @@ impl<R: SchemaRegistry> Codec<R> {
         };
         match &writer_plan.inlined {
             Some(inlined) => {
-                wire::check_with(inlined, &HashMap::new(), body).map_err(malformed)?;
                 if reader_id == writer_id || writer_plan.same_as(reader_plan) {
+                    // Refuses whatever the check refuses: on failure, the check
+                    // and the general way say why.
                     if let Ok(value) = fast::from_slice(inlined, body) {
                         return Ok(value);
                     }
                 }
+                wire::check_with(inlined, &HashMap::new(), body).map_err(malformed)?;
             }
             None => wire::check(writer, body).map_err(malformed)?,
         }

@@ -2,6 +2,7 @@
 
 mod avro_behaviour;
 mod evolution;
+mod fast_path;
 mod fixtures;
 mod framing;
 mod fuzz_seeds;
