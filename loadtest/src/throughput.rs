@@ -9,7 +9,7 @@
 //! * wismo: [`pipeline::run`], the scan-matcher, order-tracker and dispatcher
 //!   binaries on fresh groups and topics, until every command replay decides for
 //!   the backlog is on its topic; then the commands are compared with replay's,
-//!   whole records.
+//!   whole records, and the dead letters counted (as many as replay's: none).
 //!
 //! Reports medians of the rounds and the medians of each round's wismo/raw ratios,
 //! and ends with one `summary:` line. See `docs/performance.md`.
@@ -289,15 +289,23 @@ impl Bench {
         let replayed = self
             .input
             .replay_until(cut + chrono::Duration::seconds(1), &self.policy)?;
-        let comparison = commands::compare(&w.commands, &replayed.commands, w.cut);
+        let mut comparison = commands::compare(&w.commands, &replayed.commands, w.cut);
+        if w.dead_letters != replayed.dead_letters {
+            eprintln!(
+                "  {} dead letters, replay {}",
+                w.dead_letters, replayed.dead_letters
+            );
+            comparison.equal = false;
+        }
         let (writes, bytes) = w.changelog;
         eprintln!(
             "  cpu by service (matcher, tracker, dispatcher) {:.2?}; tracker consumed {:.0} \
-             records, wrote {writes} changelog records of {:.0} bytes on average; {} commands \
-             decided by the cut, replay {}, equal {}",
+             records, wrote {writes} changelog records of {:.0} bytes on average; {} dead \
+             letters; {} commands decided by the cut, replay {}, equal {}",
             w.cpu,
             w.tracker_consumed,
             bytes as f64 / writes.max(1) as f64,
+            w.dead_letters,
             comparison.live,
             comparison.replay,
             comparison.equal

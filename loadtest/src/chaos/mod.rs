@@ -288,8 +288,13 @@ fn run_mode(
     // it hold every copy of every command.
     phases.mark("settle");
     fleet.stop_all()?;
-    let seen = watcher.stop()?;
     let live = watch::read_all(&bootstrap, &topics)?;
+    // What the last stops sent reaches the watcher too, for its arrival times.
+    let caught_up = Instant::now() + Duration::from_secs(30);
+    while watcher.count() < live.len() && Instant::now() < caught_up {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let seen = watcher.stop()?;
     anyhow::ensure!(
         seen.len() == live.len(),
         "the watcher saw {} command records, the topics hold {}",

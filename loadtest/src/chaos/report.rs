@@ -130,10 +130,12 @@ pub fn mode(mode: &str, o: &Outcome) {
         o.unclean_stops.len()
     );
     for e in o.uncaused.iter().chain(&o.unclean_stops) {
-        println!(
-            "  {} slot {} ({}) at {}:\n{}",
-            e.service, e.slot, e.status, e.at, e.tail
-        );
+        let at = chrono::DateTime::from_timestamp_millis(e.at)
+            .map_or("-".into(), |t| t.format("%H:%M:%S%.3f").to_string());
+        println!("  {} slot {} ({}) at {at}:", e.service, e.slot, e.status);
+        for line in last_words(&e.tail) {
+            println!("    {line}");
+        }
     }
     println!(
         "load: worst acknowledgement {} ms after the record's timestamp (lead covers < 0)",
@@ -150,6 +152,17 @@ pub fn mode(mode: &str, o: &Outcome) {
     for e in &o.examples {
         println!("{e}");
     }
+}
+
+/// Of an instance's last output, its warnings and its final error: the
+/// client's connection chatter and the backtrace say nothing more (the whole
+/// output is in the slot's log).
+fn last_words(tail: &str) -> Vec<&str> {
+    let said: Vec<&str> = (tail.lines())
+        .filter(|l| (l.contains(" WARN ") && !l.contains("librdkafka")) || l.starts_with("Error:"))
+        .map(|l| l.get(..400).unwrap_or(l))
+        .collect();
+    said[said.len().saturating_sub(4)..].to_vec()
 }
 
 pub fn line(mode: &str, v: &Verdict) -> String {
@@ -210,4 +223,21 @@ pub fn examples(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_exit_is_told_by_its_warnings_and_its_error() {
+        let tail = "2026 INFO decided\n2026  WARN librdkafka: GETPID retrying\n\
+                    2026  WARN transaction failed; rewinding\nError: delivery failed\n\
+                    \nStack backtrace:\n   0: main";
+        assert_eq!(
+            super::last_words(tail),
+            [
+                "2026  WARN transaction failed; rewinding",
+                "Error: delivery failed"
+            ]
+        );
+    }
 }

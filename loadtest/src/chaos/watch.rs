@@ -117,6 +117,11 @@ impl Watcher {
         seen.iter().map(|r| (r.topic, r.id.clone())).collect()
     }
 
+    /// How many records it has seen.
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Every record seen, in arrival order.
     pub fn stop(mut self) -> anyhow::Result<Vec<Record>> {
         self.stop.store(true, Ordering::Relaxed);

@@ -3,8 +3,8 @@
 //! until every command `replay` decides for the backlog is on the command topics.
 //!
 //! Staged (the default): the scan-matcher first, alone, until it has routed every
-//! scan replay routes; then it stops and the order-tracker and dispatcher start,
-//! and find every routed scan waiting, as after an order-tracker outage. With
+//! scan replay routes; then the order-tracker and dispatcher start beside it, and
+//! find every routed scan waiting, as after an order-tracker outage. With
 //! `all_at_once` the three start together and the engine's watermarks keep the
 //! tracker from running ahead of the matcher. Either way the services decide the
 //! backlog in event time; the commands are compared with replay's, whole records.
@@ -49,6 +49,8 @@ pub struct WismoRun {
     pub tracker_consumed: f64,
     /// The order-tracker's changelog as written in the run: records and value bytes.
     pub changelog: (u64, u64),
+    /// Records on the run's dead-letter topic.
+    pub dead_letters: u64,
 }
 
 /// How to run the services.
@@ -124,7 +126,6 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let mut cpu = [0.0; 3];
     let mut start_up = Duration::ZERO;
     let mut paused = Duration::ZERO;
-    let mut matcher_stopped_at = None;
     if setup.all_at_once {
         services[1] = Some(start(SERVICES[1], &env)?);
         services[2] = Some(start(SERVICES[2], &env)?);
@@ -145,11 +146,11 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
             )
         })?;
         start_up += first.duration_since(started);
-        let mut matcher = services[0].take().context("matcher")?;
-        cpu[0] = matcher.cpu()?;
+        // The scan-matcher keeps running, as it does while the order-tracker is
+        // down: its watermarks tell the tracker how far it has come. Stopped, it
+        // would fall silent, and the tracker would wait for it for
+        // `WISMO_UPSTREAM_TIMEOUT` (60 s) before deciding the last routed scans.
         let pause = Instant::now();
-        matcher.process.terminate_within(Duration::from_secs(30))?;
-        matcher_stopped_at = Some(chrono::Utc::now().timestamp_millis());
         services[1] = Some(start(SERVICES[1], &env)?);
         services[2] = Some(start(SERVICES[2], &env)?);
         paused = pause.elapsed();
@@ -185,15 +186,17 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     }
     let commands = commands::read(setup.bootstrap, &topics)?;
     let changelog = topic_size(setup.bootstrap, &topics.tracker_changelog)?;
+    let (dead_letters, _) = topic_size(setup.bootstrap, &topics.dead_letter)?;
     Ok(WismoRun {
         wall: (done.duration_since(started) - paused).as_secs_f64(),
         start_up: start_up.as_secs_f64(),
         cpu,
         broker_cpu: broker1.zip(broker0).map(|(b1, b0)| b1 - b0),
         commands,
-        cut: matcher_stopped_at.unwrap_or(stopped_at) - MARGIN_MS,
+        cut: stopped_at - MARGIN_MS,
         tracker_consumed,
         changelog,
+        dead_letters,
     })
 }
 

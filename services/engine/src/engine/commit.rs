@@ -110,8 +110,9 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         self.write_changelog()?;
         let (offsets, watermarks) = self.offsets_and_watermarks();
         self.send_watermarks(watermarks)?;
-        self.transaction_open = false;
+        // Open until it is committed: a commit that fails leaves it to abort.
         self.transport.commit_transaction(&offsets)?;
+        self.transaction_open = false;
         self.observe_detection();
         Ok(())
     }
@@ -287,7 +288,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     pub(super) fn rewind_to_commit(&mut self, cause: &'static str) -> Result<(), EngineError> {
         metrics().aborts.with_label_values(&[cause]).inc();
         if self.transaction_open {
-            self.transport.abort_transaction()?;
+            // After a failed commit the transaction may be aborted already, or
+            // committed after all; either way what follows starts from the
+            // committed offsets. A producer that cannot go on fails its next begin.
+            if let Err(e) = self.transport.abort_transaction() {
+                tracing::warn!(error = %e, "aborting the transaction failed");
+            }
             self.transaction_open = false;
         } else {
             // What is in flight is already decided; it is repeated after the rewind.
