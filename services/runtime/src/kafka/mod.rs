@@ -13,7 +13,7 @@ use anyhow::Context;
 use delivery::{is_permanent, DeliveryTracker};
 use poll::{EventQueue, TopicNames};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -47,6 +47,27 @@ pub struct KafkaTransport {
 
 fn failed(e: impl std::fmt::Display) -> TransportError {
     TransportError::Failed(e.to_string())
+}
+
+/// How often a transactional call that timed out is made again before giving up.
+const TRANSACTION_RETRIES: u32 = 10;
+
+/// Makes a transactional call until it is done: librdkafka resumes a call that
+/// timed out (a broker away) when it is made again, and refuses any other
+/// transactional call meanwhile ("conflicting ... already in progress").
+fn until_done(what: &str, mut call: impl FnMut() -> KafkaResult<()>) -> KafkaResult<()> {
+    let mut attempt = 0;
+    loop {
+        match call() {
+            Err(KafkaError::Transaction(t))
+                if t.is_retriable() && !t.txn_requires_abort() && attempt < TRANSACTION_RETRIES =>
+            {
+                attempt += 1;
+                tracing::warn!(call = what, attempt, error = %t, "transactional call not done yet; making it again");
+            }
+            other => return other,
+        }
+    }
 }
 
 fn transaction_error(e: KafkaError) -> TransportError {
@@ -297,11 +318,16 @@ impl Transport for KafkaTransport {
                 .consumer
                 .group_metadata()
                 .ok_or_else(|| failed("no consumer group metadata"))?;
-            self.producer
-                .send_offsets_to_transaction(&offsets_tpl(offsets)?, &group, CALL_TIMEOUT)
-                .map_err(transaction_error)?;
+            let offsets = offsets_tpl(offsets)?;
+            until_done("send_offsets_to_transaction", || {
+                self.producer
+                    .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
+            })
+            .map_err(transaction_error)?;
         }
-        let committed = self.producer.commit_transaction(CALL_TIMEOUT);
+        let committed = until_done("commit_transaction", || {
+            self.producer.commit_transaction(CALL_TIMEOUT)
+        });
         let (mut refused, failure) = self.producer.context().take();
         refused.append(&mut self.refused_at_send);
         if !refused.is_empty() {
@@ -317,9 +343,10 @@ impl Transport for KafkaTransport {
     fn abort_transaction(&mut self) -> Result<(), TransportError> {
         let _ = self.producer.context().take();
         self.refused_at_send.clear();
-        self.producer
-            .abort_transaction(CALL_TIMEOUT)
-            .map_err(transaction_error)
+        until_done("abort_transaction", || {
+            self.producer.abort_transaction(CALL_TIMEOUT)
+        })
+        .map_err(transaction_error)
     }
 
     fn start_restore(&mut self, partition: TopicPartition) {
