@@ -15,8 +15,8 @@
 #      checked offline
 #   7. scripts/fuzz.sh 10: each fuzz target for 10 seconds
 #   8. with WISMO_CHAOS=1: loadtest chaos --profile short: kills, rebalances and
-#      a broker outage under load, against replay (not in CI yet: it still finds
-#      lost commands, see docs/reliability.md)
+#      a broker outage under load, against replay (not in CI yet: an
+#      at-least-once fault it found is still open, see docs/reliability.md)
 #
 # WISMO_HEAVY=1 adds the long runs: the chaos run, 10,000 simulation seeds per
 # test in release. Extra arguments are passed to `cargo test`, e.g.
