@@ -81,7 +81,8 @@ pub fn parse_policy(text: &str, origin: &str) -> Result<Policy, ConfigError> {
         let inner = e.into_inner();
         ConfigError::Policy {
             origin: origin.to_string(),
-            field: (path != ".").then_some(path),
+            // "." is the document itself; "" an empty key (`"" = 1`): no field.
+            field: (path != "." && !path.is_empty()).then_some(path),
             reason: inner.message().to_string(),
         }
     })?;

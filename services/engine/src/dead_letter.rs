@@ -30,6 +30,29 @@ pub fn bounded_reason(reason: &str) -> String {
     wismo_core::quote::bounded(reason)
 }
 
+/// A consumed record, owned: what a processor keeps of its input to refuse it
+/// after decoding, once it has seen the key's state.
+#[derive(Debug, Clone)]
+pub struct OwnedInput {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+}
+
+impl OwnedInput {
+    pub fn of(record: &InputRecord<'_>, value: &[u8]) -> OwnedInput {
+        OwnedInput {
+            topic: record.topic.to_string(),
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.map(<[u8]>::to_vec),
+            value: value.to_vec(),
+        }
+    }
+}
+
 /// What a dead letter keeps of a record unless configured otherwise.
 pub const DEFAULT_MAX_ORIGINAL_BYTES: usize = 65_536;
 
@@ -137,6 +160,26 @@ impl DeadLetters {
             }
         };
         OutRecord::new(&self.topic, &key, payload)
+    }
+}
+
+impl DeadLetters {
+    /// A dead letter for a record refused after decoding, as the engine writes one
+    /// for a record refused while decoding (counted and logged the same way).
+    pub fn refuse(&self, raw: &OwnedInput, kind: &str, reason: &str, now: Timestamp) -> OutRecord {
+        crate::metrics::engine()
+            .dead_letters
+            .with_label_values(&[kind])
+            .inc();
+        tracing::warn!(topic = %raw.topic, partition = raw.partition, offset = raw.offset, kind, %reason, "record rejected to dead-letter");
+        let record = InputRecord {
+            topic: &raw.topic,
+            partition: raw.partition,
+            offset: raw.offset,
+            key: raw.key.as_deref(),
+            payload: Some(&raw.value),
+        };
+        self.for_input(&record, kind, reason, now)
     }
 }
 

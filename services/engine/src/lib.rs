@@ -28,7 +28,7 @@ pub mod transport;
 
 pub use breaker::BreakerConfig;
 pub use config::{DeliveryMode, EngineConfig};
-pub use dead_letter::DeadLetters;
+pub use dead_letter::{DeadLetters, OwnedInput};
 pub use engine::{Engine, EngineError};
 pub use processor::{
     Decoded, ForwardOnly, Input, InputRecord, OutRecord, Processor, Rejection, RejectionKind, Step,

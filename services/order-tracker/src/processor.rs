@@ -15,6 +15,7 @@ use wismo_core::model::{InvalidEvent, OrderEvent, RoutedScan, Timestamp};
 use wismo_core::quote::bounded;
 use wismo_core::tracker::{self, OrderState, TrackerConfig, TrackerInput, TrackerOutput};
 use wismo_engine::metrics::holds;
+use wismo_engine::OwnedInput;
 use wismo_engine::{
     DeadLetters, Decoded, Input, InputRecord, OutRecord, Processor, Rejection, Step, Topology,
 };
@@ -24,16 +25,7 @@ pub const SERVICE: &str = "order-tracker";
 /// A keyed input with the record it came from, for a dead letter decided later.
 pub struct Incoming {
     input: TrackerInput,
-    raw: Raw,
-}
-
-/// A consumed record, owned.
-struct Raw {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    key: Option<Vec<u8>>,
-    value: Vec<u8>,
+    raw: OwnedInput,
 }
 
 pub struct OrderTracker {
@@ -80,24 +72,6 @@ impl OrderTracker {
             outputs,
             now,
         )
-    }
-
-    /// A dead letter for a record refused after decoding, as the engine writes one
-    /// for a record refused while decoding.
-    fn refuse(&self, raw: &Raw, kind: &str, reason: &str, now: Timestamp) -> OutRecord {
-        wismo_engine::metrics::engine()
-            .dead_letters
-            .with_label_values(&[kind])
-            .inc();
-        tracing::warn!(topic = %raw.topic, partition = raw.partition, offset = raw.offset, kind, %reason, "record rejected to dead-letter");
-        let record = InputRecord {
-            topic: &raw.topic,
-            partition: raw.partition,
-            offset: raw.offset,
-            key: raw.key.as_deref(),
-            payload: Some(&raw.value),
-        };
-        self.dead_letters.for_input(&record, kind, reason, now)
     }
 
     /// Why `input` may not be decided against `state` at `now`, if so.
@@ -246,13 +220,7 @@ impl Processor for OrderTracker {
             };
             (routed.order_id, input)
         };
-        let raw = Raw {
-            topic: record.topic.to_string(),
-            partition: record.partition,
-            offset: record.offset,
-            key: record.key.map(<[u8]>::to_vec),
-            value: value.to_vec(),
-        };
+        let raw = OwnedInput::of(record, value);
         Ok(Decoded::keyed(key, Incoming { input, raw }))
     }
 
@@ -267,7 +235,7 @@ impl Processor for OrderTracker {
         if let Some((kind, reason)) = self.refusal(state.as_ref(), &input, now) {
             return Step {
                 state,
-                records: vec![self.refuse(&raw, kind, &reason, now)],
+                records: vec![self.dead_letters.refuse(&raw, kind, &reason, now)],
             };
         }
         let before = state.as_ref().map_or(0, |s| s.held_scans.len());

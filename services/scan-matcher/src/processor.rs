@@ -16,6 +16,7 @@ use wismo_core::model::limits::{check_key, check_record_time};
 use wismo_core::model::{CarrierScan, InvalidEvent, OrderEvent, ShipmentRegistered, Timestamp};
 use wismo_core::quote::bounded;
 use wismo_engine::metrics::holds;
+use wismo_engine::OwnedInput;
 use wismo_engine::{
     DeadLetters, Decoded, ForwardOnly, Input, InputRecord, OutRecord, Processor, Rejection, Step,
     Topology,
@@ -26,28 +27,7 @@ pub const SERVICE: &str = "scan-matcher";
 /// A keyed input with the record it came from, for a dead letter decided later.
 pub struct Incoming {
     input: MatcherInput,
-    raw: Raw,
-}
-
-/// A consumed record, owned.
-struct Raw {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    key: Option<Vec<u8>>,
-    value: Vec<u8>,
-}
-
-impl Raw {
-    fn of(record: &InputRecord<'_>, value: &[u8]) -> Raw {
-        Raw {
-            topic: record.topic.to_string(),
-            partition: record.partition,
-            offset: record.offset,
-            key: record.key.map(<[u8]>::to_vec),
-            value: value.to_vec(),
-        }
-    }
+    raw: OwnedInput,
 }
 
 pub struct ScanMatcher {
@@ -107,24 +87,6 @@ impl ScanMatcher {
                 ),
             })
             .collect()
-    }
-
-    /// A dead letter for a record refused after decoding, as the engine writes one
-    /// for a record refused while decoding.
-    fn refuse(&self, raw: &Raw, kind: &str, reason: &str, now: Timestamp) -> OutRecord {
-        wismo_engine::metrics::engine()
-            .dead_letters
-            .with_label_values(&[kind])
-            .inc();
-        tracing::warn!(topic = %raw.topic, partition = raw.partition, offset = raw.offset, kind, %reason, "record rejected to dead-letter");
-        let record = InputRecord {
-            topic: &raw.topic,
-            partition: raw.partition,
-            offset: raw.offset,
-            key: raw.key.as_deref(),
-            payload: Some(&raw.value),
-        };
-        self.dead_letters.for_input(&record, kind, reason, now)
     }
 
     /// Why `input` may not be decided against `state` at `now`, if so.
@@ -308,7 +270,7 @@ impl Processor for ScanMatcher {
             key,
             Incoming {
                 input,
-                raw: Raw::of(record, value),
+                raw: OwnedInput::of(record, value),
             },
         ))
     }
@@ -324,7 +286,7 @@ impl Processor for ScanMatcher {
         if let Some((kind, reason)) = self.refusal(state.as_ref(), &input, now) {
             return Step {
                 state,
-                records: vec![self.refuse(&raw, kind, &reason, now)],
+                records: vec![self.dead_letters.refuse(&raw, kind, &reason, now)],
             };
         }
         let before = state.as_ref().map_or(0, |s| s.held.len());
