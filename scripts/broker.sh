@@ -106,6 +106,10 @@ group.consumer.min.session.timeout.ms=3000
 group.consumer.session.timeout.ms=10000
 group.consumer.min.heartbeat.interval.ms=500
 group.consumer.heartbeat.interval.ms=1000
+# Nothing is deleted for its age: test and load backlogs carry event times days
+# or weeks old, past the broker's default retention (7 days), and are read back
+# whole at the end.
+log.retention.ms=-1
 # Compaction runs soon after a segment rolls, so a test can watch it happen.
 log.cleaner.enable=true
 log.cleaner.backoff.ms=1000

@@ -300,11 +300,13 @@ impl Bench {
         let (writes, bytes) = w.changelog;
         eprintln!(
             "  cpu by service (matcher, tracker, dispatcher) {:.2?}; tracker consumed {:.0} \
-             records, wrote {writes} changelog records of {:.0} bytes on average; {} dead \
-             letters; {} commands decided by the cut, replay {}, equal {}",
+             records, wrote {writes} changelog records of {:.0} bytes on average; spilled \
+             (matcher, tracker) {:.0?}; {} dead letters; {} commands decided by the cut, \
+             replay {}, equal {}",
             w.cpu,
             w.tracker_consumed,
             bytes as f64 / writes.max(1) as f64,
+            w.spilled,
             w.dead_letters,
             comparison.live,
             comparison.replay,

@@ -31,11 +31,14 @@ PY
 chmod 755 "$work" "$work/bundle"
 
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-env_vars=(WISMO_BOOTSTRAP_SERVERS="$bootstrap" WISMO_HTTP_ADDR="127.0.0.1:$port")
+# The spill directory as the chart sets it; like /tmp, an emptyDir in a pod and
+# a tmpfs here.
+env_vars=(WISMO_BOOTSTRAP_SERVERS="$bootstrap" WISMO_HTTP_ADDR="127.0.0.1:$port"
+    WISMO_SPILL_DIR=/var/lib/wismo/spill)
 if [ "$(id -u)" = 0 ]; then
     mode="read-only root, chroot as 65532"
     env -i "${env_vars[@]}" unshare --mount --fork --kill-child=SIGTERM -- /bin/sh -c \
-        'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec chroot --userspec=65532:65532 "$0" /usr/local/bin/order-tracker' \
+        'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && for d in tmp var/lib/wismo/spill; do mount -t tmpfs -o mode=1777 tmpfs "$0/$d"; done && exec chroot --userspec=65532:65532 "$0" /usr/local/bin/order-tracker' \
         "$root" >"$work/order-tracker.log" 2>&1 &
 else
     mode="user namespace as 65532"

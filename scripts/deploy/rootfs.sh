@@ -14,8 +14,9 @@ BINARIES=(scan-matcher order-tracker dispatcher replay wismoctl)
 bin="$1" out="$2"
 
 rm -rf "$out"
-mkdir -p "$out/usr/local/bin" "$out/etc/ssl/certs" "$out/tmp"
-chmod 1777 "$out/tmp"
+# /tmp and the spill directory: mount points of the workloads' emptyDirs.
+mkdir -p "$out/usr/local/bin" "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/wismo/spill"
+chmod 1777 "$out/tmp" "$out/var/lib/wismo/spill"
 for b in "${BINARIES[@]}"; do
     [ -x "$bin/$b" ] || { echo "rootfs: $bin/$b missing (cargo build --bins)" >&2; exit 1; }
     install -m 0755 "$bin/$b" "$out/usr/local/bin/$b"

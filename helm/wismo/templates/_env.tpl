@@ -47,6 +47,7 @@ chart owns may not be set again: one key, one source.
 {{- /* Static membership: a restarted pod keeps its partitions, no rebalance. */}}
 {{- $env = append $env (dict "name" "WISMO_KAFKA_CONSUMER_GROUP_INSTANCE_ID" "valueFrom" (dict "fieldRef" (dict "fieldPath" "metadata.name"))) }}
 {{- end }}
+{{- $env = append $env (dict "name" "WISMO_SPILL_DIR" "value" "/var/lib/wismo/spill") }}
 {{- $env = append $env (dict "name" "RUST_LOG" "value" $root.Values.logLevel) }}
 {{- $owned := dict }}
 {{- range $env }}{{ $_ := set $owned .name true }}{{ end }}

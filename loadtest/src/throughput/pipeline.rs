@@ -47,6 +47,9 @@ pub struct WismoRun {
     /// Records the order-tracker consumed, input records read again included:
     /// above the input's count when it reads a partition more than once.
     pub tracker_consumed: f64,
+    /// Records the scan-matcher and the order-tracker spilled to disk (merged
+    /// inputs whose writers ran apart).
+    pub spilled: [f64; 2],
     /// The order-tracker's changelog as written in the run: records and value bytes.
     pub changelog: (u64, u64),
     /// Records on the run's dead-letter topic.
@@ -159,13 +162,21 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let expected = input.replayed.commands.len() as i64;
     let counter_client = CommandCount::new(setup.bootstrap, &topics)?;
     let mut tracker_consumed = 0.0;
+    let mut spilled = [0.0; 2];
     let mut on_topics = 0;
     let waited = wait(deadline, || {
         let t = services[1].as_mut().context("tracker")?.metrics()?;
         tracker_consumed = counter(&t, "wismo_records_consumed_total", "");
+        spilled[1] = counter(&t, "wismo_spilled_records_total", "");
         on_topics = counter_client.count()?;
         Ok((tracker_consumed > 0.0, on_topics >= expected))
     });
+    if waited.is_err() {
+        // Say which commands are missing or differ before giving up.
+        if let Ok(live) = commands::read(setup.bootstrap, &topics) {
+            commands::compare(&live, &input.replayed.commands, i64::MAX);
+        }
+    }
     let (first, done) = waited.with_context(|| {
         format!(
             "after {:.0}s: {on_topics} of the {expected} commands on their topics; the \
@@ -174,6 +185,8 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         )
     })?;
     start_up += first.duration_since(stage);
+    let m = services[0].as_mut().context("matcher")?.metrics()?;
+    spilled[0] = counter(&m, "wismo_spilled_records_total", "");
     for (i, s) in services.iter().enumerate() {
         if let Some(s) = s {
             cpu[i] = s.cpu()?;
@@ -195,6 +208,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         commands,
         cut: stopped_at - MARGIN_MS,
         tracker_consumed,
+        spilled,
         changelog,
         dead_letters,
     })

@@ -77,6 +77,22 @@ pub fn fetch_metadata(
         .with_context(|| format!("metadata request to {bootstrap}"))
 }
 
+/// Each partition's first offset still held (0 until records are deleted).
+pub fn log_starts(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<i64>> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .create()
+        .context("creating offsets client")?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut starts = Vec::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            let (low, _) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10))?;
+            starts.push(low);
+        }
+    }
+    Ok(starts)
+}
+
 /// Partition count of `topic`, or `None` while it doesn't exist (yet).
 pub fn partition_count(bootstrap: &str, topic: &str) -> anyhow::Result<Option<usize>> {
     let metadata = fetch_metadata(bootstrap, None, Duration::from_secs(5))?;

@@ -353,6 +353,48 @@ fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Each service deletes what it committed past on its internal inputs, as Kafka
+/// Streams purges its repartition topics: on the real broker, every internal
+/// topic's log start moves on once its records are decided.
+#[test]
+fn internal_topics_are_purged_once_decided() -> anyhow::Result<()> {
+    use wismo_e2e::events::{order, publish, scan, shipment};
+    let stage = Stage::new(2)?;
+    let env = [
+        ("WISMO_COALESCE_WINDOW", "1s"),
+        ("WISMO_PURGE_INTERVAL", "1s"),
+    ];
+    let _matcher = stage.start("scan-matcher", &env)?;
+    let _tracker = stage.start("order-tracker", &env)?;
+    let _dispatcher = stage.start("dispatcher", &env)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut lines = Vec::new();
+    for n in 1..=6 {
+        let id = format!("p-{n}");
+        lines.push(order(&id, &format!("c-{id}"), "UTC", None, now));
+        lines.push(shipment(&id, now));
+        lines.push(scan(&id, 1, "picked_up", now + 100));
+    }
+    publish(&stage, &lines)?;
+    values(&stage.wismoctl(&["read", "notification-commands", "--expect", "12"])?);
+    for topic in [
+        "wismo-scan-matcher-shipments",
+        "wismo-scan-matcher-routed-scans",
+        "wismo-order-tracker-outbox",
+    ] {
+        let name = stage.topic(topic);
+        wismo_e2e::wait_until(
+            &format!("{name} to be purged"),
+            std::time::Duration::from_secs(60),
+            || {
+                let starts = wismo_e2e::kafka::log_starts(&stage.bootstrap, &name)?;
+                Ok((starts.iter().sum::<i64>() > 0).then_some(()))
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// A decision that panics (a bug we have not found yet, here a failpoint) costs one
 /// record: it goes to dead-letter with the reason, the service stays up, and the
 /// partition goes on with the next records.

@@ -32,11 +32,19 @@ pub struct EngineConfig {
     pub watermark_heartbeat: Duration,
     /// Records buffered per input partition before that partition is paused.
     pub max_buffered_records: usize,
-    /// Records an internal input (merged per upstream writer) keeps before it
-    /// drops what it cannot decide first and reads it again later. Larger than
-    /// `max_buffered_records`: on a backlog, writers run apart in time, and each
-    /// pass of reading again reads the partition on to where it was.
+    /// Records an internal input (merged per upstream writer) keeps in memory;
+    /// past it, each writer's further records are spilled, in order, to
+    /// `spill_dir`. On a backlog writers run apart in time, and the spill holds
+    /// how far.
     pub max_merged_records: usize,
+    /// Local scratch directory for spills (emptied by the owner at start-up).
+    /// `None`: spills stay in memory (replay and tests, which hold their whole
+    /// log in memory anyway).
+    pub spill_dir: Option<std::sync::Arc<std::path::Path>>,
+    /// How often internal input partitions are purged up to their committed
+    /// offsets (Kafka Streams' `repartition.purge.interval.ms`). `None`: never
+    /// (their topics then need a retention of their own).
+    pub purge_interval: Option<Duration>,
     /// Records or timers one task decides before the loop looks at the others.
     pub task_budget: usize,
     /// A record's broker timestamp is taken as at most this far past the wall
@@ -69,7 +77,9 @@ impl Default for EngineConfig {
             upstream_timeout: Some(Duration::from_secs(60)),
             watermark_heartbeat: Duration::from_secs(1),
             max_buffered_records: 2_000,
-            max_merged_records: 100_000,
+            max_merged_records: 20_000,
+            spill_dir: None,
+            purge_interval: Some(Duration::from_secs(30)),
             task_budget: 1_000,
             max_future_timestamp: Duration::from_secs(300),
             max_output_bytes: 900_000,

@@ -19,6 +19,8 @@ pub struct EngineMetrics {
     pub upstream_timeouts: IntCounter,
     pub watermarks_sent: IntCounter,
     pub buffered_records: IntGauge,
+    pub spilled_records: IntGauge,
+    pub spilled_total: IntCounter,
     pub tasks_restoring: IntGauge,
     pub state_keys: IntGauge,
     pub timers_open: IntGauge,
@@ -92,6 +94,16 @@ pub fn engine() -> &'static EngineMetrics {
             buffered_records: register_int_gauge!(
                 "wismo_buffered_records",
                 "Records fetched and waiting to be decided."
+            )
+            .expect(M),
+            spilled_records: register_int_gauge!(
+                "wismo_spilled_records",
+                "Records of internal inputs kept on local disk past WISMO_MAX_MERGED_RECORDS."
+            )
+            .expect(M),
+            spilled_total: register_int_counter!(
+                "wismo_spilled_records_total",
+                "Records of internal inputs that went to local disk, waiting for another writer."
             )
             .expect(M),
             tasks_restoring: register_int_gauge!(

@@ -7,7 +7,11 @@
 
 mod sim;
 
-use sim::{chaotic, reference, workload};
+use replay::cluster::Cluster;
+use sim::{chaotic, collect, reference, workload};
+use std::sync::Arc;
+use wismo_core::clock::VirtualClock;
+use wismo_engine::record::TopicPartition;
 use wismo_engine::DeliveryMode;
 
 /// Seeds per test function (two functions, so both cores work).
@@ -121,4 +125,58 @@ fn seeds_of_the_second_half_decide_as_replay_does() {
 #[test]
 fn capped_seeds_decide_as_replay_does() {
     run(2 * seeds()..2 * seeds() + seeds() / 2, Some(2));
+}
+
+/// As the clock moves, each service deletes what it committed past on its internal
+/// inputs: never further, far enough that they do not keep everything, and with
+/// the same commands as replay.
+#[test]
+fn internal_inputs_are_purged_up_to_what_was_committed() {
+    let delivery = DeliveryMode::AtLeastOnce;
+    let settings = sim::settings(2, 2, delivery);
+    let topics = settings.topics.clone();
+    let arrivals = workload::generate(7, 8, &topics);
+    let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let clock = Arc::new(VirtualClock::new(at(arrivals[0].at)));
+    let mut cluster = Cluster::new(settings, clock.clone());
+    cluster.start_all().expect("start");
+    for a in &arrivals {
+        clock.advance_to(at(a.at));
+        cluster.publish(&a.topic, a.key.as_deref(), a.payload.clone(), a.at);
+        cluster.run_until_quiet().expect("run");
+    }
+    // On to replay's horizon, then past the purge interval twice: a commit, then
+    // a purge after it.
+    let end = sim::horizon(&arrivals);
+    for later in [0, 60_000, 120_000] {
+        clock.advance_to(at(end + later));
+        cluster.run_until_quiet().expect("run");
+    }
+    for (topic, group) in [
+        (&topics.shipment_registrations, "wismo-scan-matcher"),
+        (&topics.routed_scans, "wismo-order-tracker"),
+        (&topics.outbox, "wismo-dispatcher"),
+    ] {
+        let mut purged = 0;
+        for p in 0..2 {
+            let tp = TopicPartition::new(topic.as_str(), p);
+            let start = cluster.log.log_start(&tp);
+            let committed = cluster.log.committed(group, &tp).offset.unwrap_or(0);
+            assert!(
+                start <= committed,
+                "{tp}: purged to {start}, committed {committed}"
+            );
+            purged += start;
+        }
+        assert!(purged > 0, "{topic} was never purged");
+    }
+    let (live, expected) = (collect(&cluster), reference(&arrivals, delivery, None));
+    let (live, expected) = (live.distinct(), expected.distinct());
+    let differ: Vec<_> = (live.keys().chain(expected.keys()))
+        .filter(|k| live.get(*k) != expected.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "commands differ from replay's: {differ:?}"
+    );
 }

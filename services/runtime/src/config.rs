@@ -23,6 +23,8 @@ pub struct RuntimeConfig {
     pub kafka_overrides: Vec<(String, String)>,
     /// Who may use the state lookup (`WISMO_LOOKUP`).
     pub lookup: LookupAccess,
+    /// Where the instance's spill directory is made (`WISMO_SPILL_DIR`).
+    pub spill_root: std::path::PathBuf,
 }
 
 /// librdkafka properties whose values are credentials.
@@ -63,6 +65,7 @@ impl fmt::Debug for RuntimeConfig {
             .field("engine", &self.engine)
             .field("kafka_overrides", &kafka)
             .field("lookup", &self.lookup)
+            .field("spill_root", &self.spill_root)
             .finish()
     }
 }
@@ -110,6 +113,12 @@ impl RuntimeConfig {
                 defaults.max_merged_records as u64,
                 10_000_000,
             )? as usize,
+            // Made at start-up, under `spill_root`.
+            spill_dir: None,
+            purge_interval: {
+                let d = duration(env, "WISMO_PURGE_INTERVAL", Duration::from_secs(30))?;
+                (!d.is_zero()).then_some(d)
+            },
             task_budget: defaults.task_budget,
             max_future_timestamp: duration(
                 env,
@@ -154,6 +163,9 @@ impl RuntimeConfig {
             engine,
             kafka_overrides: overrides,
             lookup: LookupAccess::from_env(env)?,
+            spill_root: env
+                .optional("WISMO_SPILL_DIR")
+                .map_or_else(|| std::env::temp_dir().join("wismo-spill"), Into::into),
         })
     }
 }

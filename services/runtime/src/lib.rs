@@ -10,6 +10,7 @@ mod lookup;
 pub mod metrics;
 mod run;
 mod shutdown;
+mod spill;
 pub mod telemetry;
 
 pub use access::LookupAccess;

@@ -5,6 +5,7 @@ use crate::access::LookupAccess;
 use crate::config::RuntimeConfig;
 use crate::http::{self, Health};
 use crate::kafka::KafkaTransport;
+use crate::spill::SpillDir;
 use crate::{lookup, shutdown};
 use anyhow::Context;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +19,11 @@ use wismo_engine::{Engine, Processor};
 /// this instance); bad records never stop it.
 pub fn run<P: Processor>(
     processor: P,
-    config: RuntimeConfig,
+    mut config: RuntimeConfig,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
+    let spill = SpillDir::prepare(&config.spill_root, &config.service, &config.instance_id)?;
+    config.engine.spill_dir = Some(spill.path());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -77,6 +80,8 @@ pub fn run<P: Processor>(
     }
     health.ready.store(false, Ordering::Relaxed);
     engine.shutdown()?;
+    drop(engine);
+    drop(spill);
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }

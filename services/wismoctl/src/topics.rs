@@ -34,8 +34,13 @@ pub async fn create_all(
         (&topics.notifications, o),
         (&topics.delay_apologies, o),
         (&topics.review_requests, o),
-        (&topics.outbox, o),
         (&topics.dead_letter, o),
+    ];
+    // Written and read by wismo alone: the reader deletes what it committed past
+    // (the engine's purge), so no time retention deletes an old-dated backfill
+    // before it is read.
+    let internal = [
+        (&topics.outbox, o),
         (&topics.shipment_registrations, t),
         (&topics.routed_scans, o),
     ];
@@ -47,6 +52,11 @@ pub async fn create_all(
     let mut new = Vec::new();
     for (name, n) in plain {
         new.push(NewTopic::new(name, n, TopicReplication::Fixed(replication)));
+    }
+    for (name, n) in internal {
+        new.push(
+            NewTopic::new(name, n, TopicReplication::Fixed(replication)).set("retention.ms", "-1"),
+        );
     }
     for (name, n) in compacted {
         new.push(

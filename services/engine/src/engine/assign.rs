@@ -160,7 +160,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 } else {
                     self.config.max_buffered_records
                 };
-                let mut q = InputQueue::new(rank, *internal, wall, limit);
+                let spill_dir = self.config.spill_dir.clone();
+                let mut q = InputQueue::new(rank, *internal, wall, limit, spill_dir);
                 q.start_at(at.offset);
                 if let Some(c) = c {
                     q.resume(&c.writers, c.writer_count, wall);
@@ -190,7 +191,9 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let mut task = task;
         for (i, tp) in partitions.iter().enumerate() {
             for record in self.orphans.remove(tp).unwrap_or_default() {
-                task.queues[i].push(record, wall);
+                if task.queues[i].push(record, wall) {
+                    metrics().spilled_total.inc();
+                }
             }
             if self.ended_orphans.remove(tp) {
                 task.queues[i].at_end = true;
@@ -343,7 +346,9 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             },
         };
         if let Some(queue) = task.queues.get_mut(input) {
-            queue.push(record, wall);
+            if queue.push(record, wall) {
+                metrics().spilled_total.inc();
+            }
         }
     }
 

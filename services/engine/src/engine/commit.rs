@@ -99,6 +99,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             };
         }
         self.send_watermarks(watermarks)?;
+        self.purge_committed(&offsets);
         Ok(true)
     }
 
@@ -113,6 +114,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         // Open until it is committed: a commit that fails leaves it to abort.
         self.transport.commit_transaction(&offsets)?;
         self.transaction_open = false;
+        self.purge_committed(&offsets);
         self.observe_detection();
         Ok(())
     }
@@ -326,5 +328,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             .set(stores.map(|s| s.timer_count() as i64).sum());
         m.buffered_records
             .set(self.tasks.values().map(|t| t.buffered() as i64).sum());
+        m.spilled_records.set(
+            self.tasks
+                .values()
+                .flat_map(|t| t.queues.iter())
+                .map(|q| q.spilled() as i64)
+                .sum(),
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod assign;
 mod commit;
 mod process;
+mod purge;
 
 use crate::changelog::StateDecodeError;
 use crate::config::{millis, DeliveryMode, EngineConfig};
@@ -26,6 +27,10 @@ pub enum EngineError {
     State(#[from] StateDecodeError),
     #[error("{0}")]
     Topology(String),
+    /// A merged input's local spill failed (disk full, say): its records can no
+    /// longer be fed in order.
+    #[error("spill of {0} failed: {1}")]
+    Spill(String, std::io::Error),
     /// A test's failpoint: the instance is to die as if it crashed.
     #[error("{0}")]
     FailPoint(String),
@@ -106,6 +111,7 @@ pub struct Engine<P: Processor, T: Transport> {
     /// then was fetched, so an input at its end is known to be empty up to it (and
     /// no further: a busy loop does not move time).
     polled_at: i64,
+    purge: purge::Purge,
 }
 
 impl<P: Processor, T: Transport> Engine<P, T> {
@@ -131,6 +137,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let dead_letters = DeadLetters::new(processor.service(), processor.dead_letter_topic())
             .keeping(config.dead_letter_max_original_bytes);
         let last_commit = clock.now().timestamp_millis();
+        let internal_inputs: Vec<Arc<str>> = groups
+            .iter()
+            .flat_map(|g| g.inputs.iter())
+            .filter(|(_, internal)| *internal)
+            .map(|(topic, _)| topic.clone())
+            .collect();
         Ok(Engine {
             processor,
             transport,
@@ -163,6 +175,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             rewind: None,
             joined: false,
             polled_at: last_commit,
+            purge: purge::Purge::new(internal_inputs, last_commit),
         })
     }
 
@@ -276,6 +289,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     self.ended_orphans.insert(tp);
                 }
             }
+            Event::Behind(tp) => {
+                if let Some(queue) = self.queue_mut(&tp) {
+                    queue.at_end = false;
+                }
+                self.ended_orphans.remove(&tp);
+            }
             Event::Assigned(tps) => self.assign(tps)?,
             Event::Revoked(tps) => self.revoke(tps),
         }
@@ -284,28 +303,20 @@ impl<P: Processor, T: Transport> Engine<P, T> {
 
     /// Pauses an external partition with too much waiting and resumes it once
     /// half of it is decided: an input that runs ahead waits instead of filling
-    /// memory. A merged (internal) queue reads on instead, making room when it is
-    /// stuck full and reading its partition again from what it did not keep.
+    /// memory. A merged (internal) queue reads on instead, spilling what does not
+    /// fit, since the records it waits for lie further on; a failed spill stops
+    /// the instance.
     fn flow_control(&mut self) -> Result<(), EngineError> {
         let high = self.config.max_buffered_records;
-        let clock = self.clockwork();
         let mut pause = Vec::new();
         let mut resume = Vec::new();
-        let mut reread = Vec::new();
         let active: Vec<_> = self.tasks.keys().copied().collect();
         for task in self.tasks.values_mut().chain(self.restoring.values_mut()) {
-            let stuck = task.next(&clock) == crate::task::Next::Wait;
-            let frontier = task.frontier(&clock);
             for (tp, queue) in task.partitions.iter().zip(task.queues.iter_mut()) {
+                if let Some(e) = queue.take_spill_failure() {
+                    return Err(EngineError::Spill(tp.to_string(), e));
+                }
                 if !queue.pauses() {
-                    let blocking = stuck && queue.frontier(&clock) <= frontier;
-                    if blocking {
-                        queue.make_room();
-                    }
-                    if let Some(offset) = queue.refetch_from(blocking) {
-                        queue.reread_from(offset);
-                        reread.push((tp.clone(), offset));
-                    }
                     continue;
                 }
                 let paused = self.paused.contains(tp);
@@ -318,9 +329,6 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     resume.push(tp.clone());
                 }
             }
-        }
-        for (tp, offset) in reread {
-            self.transport.seek(&tp, Some(offset))?;
         }
         if !pause.is_empty() {
             self.transport.pause(&pause);

@@ -26,7 +26,7 @@ fn task(inputs: usize) -> Task<u32> {
             .map(|i| TopicPartition::new(format!("in{i}"), 0))
             .collect(),
         queues: (0..inputs)
-            .map(|i| InputQueue::new(i, false, 0, 100))
+            .map(|i| InputQueue::new(i, false, 0, 100, None))
             .collect(),
         store: Some(StateStore::default()),
         source: Source { task: 0, of: 1 },

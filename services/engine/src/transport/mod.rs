@@ -16,6 +16,10 @@ pub enum Event {
     /// `read_committed` its last stable offset; transaction markers and compacted
     /// gaps do not count).
     End(TopicPartition),
+    /// What the last [`Event::End`] said is no longer known (the connection to
+    /// the broker was lost: records may have arrived that this member has not
+    /// fetched). The next `End` says it again.
+    Behind(TopicPartition),
     /// Partitions this member now owns, in addition to those it had.
     Assigned(Vec<TopicPartition>),
     /// Partitions this member no longer owns.
@@ -110,6 +114,11 @@ pub trait Transport {
     /// Adds the positions to the open transaction and commits it.
     fn commit_transaction(&mut self, offsets: &[OffsetCommit]) -> Result<(), TransportError>;
     fn abort_transaction(&mut self) -> Result<(), TransportError>;
+
+    /// Deletes the records before these offsets (internal topics this group alone
+    /// reads, committed past them). Best effort: a failure is logged, and the next
+    /// purge covers it.
+    fn purge(&mut self, below: &[(TopicPartition, i64)]);
 
     /// Starts reading a changelog partition to its end, off the processing path.
     fn start_restore(&mut self, partition: TopicPartition);

@@ -213,6 +213,11 @@ pub fn chaotic(
         chaos_settings.engine.max_buffered_records = n;
         chaos_settings.engine.max_merged_records = n;
     }
+    // Every fourth seed spills to files, as the services do; the others in memory.
+    let spill = seed
+        .is_multiple_of(4)
+        .then(|| tempfile::tempdir().expect("scratch dir"));
+    chaos_settings.engine.spill_dir = spill.as_ref().map(|d| Arc::from(d.path()));
     let mut cluster = Cluster::new(chaos_settings, clock.clone());
     let idle =
         chrono::Duration::from_std(cluster.settings.engine.max_task_idle).unwrap_or_default();

@@ -91,3 +91,11 @@ pub(crate) fn restore_consumer(config: &RuntimeConfig) -> ClientConfig {
     c.remove("group.instance.id");
     c
 }
+
+/// The admin client that deletes purged records of internal topics.
+pub(crate) fn admin(config: &RuntimeConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &config.bootstrap_servers);
+    apply_overrides(&mut c, config, "admin.");
+    c
+}

@@ -3,6 +3,7 @@
 mod clients;
 mod delivery;
 mod poll;
+mod purge;
 mod refusal;
 mod restore;
 
@@ -43,6 +44,53 @@ pub struct KafkaTransport {
     restored_rx: mpsc::Receiver<restore::Finished>,
     /// Producer-side refusals (say, a record over the size limit) found at send.
     refused_at_send: Vec<DeliveryFailure>,
+    purger: purge::Purger,
+    /// Partitions the engine paused.
+    paused: std::collections::HashSet<TopicPartition>,
+}
+
+/// How long a call the engine cannot go on without (committed offsets, a
+/// changelog's end) is made again while the broker is away, before the service
+/// gives up and exits: longer than an outage it is expected to ride out.
+const OUTAGE_PATIENCE: Duration = Duration::from_secs(180);
+
+/// An error of a broker that is away or busy, which librdkafka recovers from.
+pub(crate) fn is_transient(e: &KafkaError) -> bool {
+    use RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            C::AllBrokersDown
+                | C::BrokerTransportFailure
+                | C::OperationTimedOut
+                | C::RequestTimedOut
+                | C::NotCoordinator
+                | C::CoordinatorNotAvailable
+                | C::CoordinatorLoadInProgress
+                | C::UnknownPartition
+                | C::LeaderNotAvailable
+                | C::NotLeaderForPartition
+                | C::Resolve
+        )
+    )
+}
+
+/// Makes `call` again while it fails for a reason [`is_transient`] names, for at
+/// most [`OUTAGE_PATIENCE`], waiting a second between calls.
+pub(crate) fn riding_out<R>(
+    what: &str,
+    mut call: impl FnMut() -> KafkaResult<R>,
+) -> KafkaResult<R> {
+    let started = std::time::Instant::now();
+    loop {
+        match call() {
+            Err(e) if is_transient(&e) && started.elapsed() < OUTAGE_PATIENCE => {
+                tracing::warn!(error = %e, "{what}: waiting for the broker");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            result => return result,
+        }
+    }
 }
 
 fn failed(e: impl std::fmt::Display) -> TransportError {
@@ -128,7 +176,39 @@ impl KafkaTransport {
             restored_tx,
             restored_rx,
             refused_at_send: Vec::new(),
+            purger: purge::Purger::start(config)?,
+            paused: Default::default(),
         })
+    }
+
+    /// After a lost connection, no partition is known to be at its end: the
+    /// broker may hold records appended while this consumer was away or still
+    /// reconnecting, and an input taken as idle would let time pass them. A pause
+    /// and resume makes librdkafka report each end again (a new fetch version
+    /// resets its end-of-partition mark) once it is fetched over a live connection.
+    fn forget_ends(&mut self, events: &mut Vec<Event>) {
+        let Ok(assigned) = self.consumer.assignment() else {
+            return;
+        };
+        let mut restart = Vec::new();
+        for e in assigned.elements() {
+            let tp = TopicPartition::new(self.names.get(e.topic()), e.partition());
+            events.push(Event::Behind(tp.clone()));
+            if !self.paused.contains(&tp) {
+                restart.push(tp);
+            }
+        }
+        if restart.is_empty() {
+            return;
+        }
+        let list = tpl(&restart);
+        if let Err(e) = self
+            .consumer
+            .pause(&list)
+            .and_then(|()| self.consumer.resume(&list))
+        {
+            tracing::warn!(error = %e, "restarting fetches after a lost connection failed");
+        }
     }
 
     /// Fatal once the cluster has refused either client's credentials.
@@ -158,16 +238,30 @@ impl Transport for KafkaTransport {
                 n += 1;
             }
         }
+        for e in events.iter() {
+            if let Event::Revoked(tps) = e {
+                for tp in tps {
+                    self.paused.remove(tp);
+                }
+            }
+        }
+        if std::mem::take(&mut self.queue.connection_lost) {
+            self.forget_ends(events);
+        }
         self.refused()
     }
 
     fn pause(&mut self, partitions: &[TopicPartition]) {
+        self.paused.extend(partitions.iter().cloned());
         if let Err(e) = self.consumer.pause(&tpl(partitions)) {
             tracing::warn!(error = %e, "pausing partitions failed");
         }
     }
 
     fn resume(&mut self, partitions: &[TopicPartition]) {
+        for tp in partitions {
+            self.paused.remove(tp);
+        }
         if let Err(e) = self.consumer.resume(&tpl(partitions)) {
             tracing::warn!(error = %e, "resuming partitions failed");
         }
@@ -188,10 +282,11 @@ impl Transport for KafkaTransport {
         &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<Committed>, TransportError> {
-        let found = self
-            .consumer
-            .committed_offsets(tpl(partitions), CALL_TIMEOUT)
-            .map_err(failed)?;
+        let list = tpl(partitions);
+        let found = riding_out("reading committed offsets", || {
+            self.consumer.committed_offsets(list.clone(), CALL_TIMEOUT)
+        })
+        .map_err(failed)?;
         Ok(partitions
             .iter()
             .map(|tp| match found.find_partition(&tp.topic, tp.partition) {
@@ -279,6 +374,10 @@ impl Transport for KafkaTransport {
                 Err((e, _)) => return Err(failed(e)),
             }
         }
+    }
+
+    fn purge(&mut self, below: &[(TopicPartition, i64)]) {
+        self.purger.purge(below);
     }
 
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError> {

@@ -17,6 +17,9 @@ pub(crate) struct EventQueue {
     client: *mut rd::rd_kafka_t,
     /// The cluster refused this consumer's credentials (see `refusal`).
     pub refusal: Option<String>,
+    /// A connection to the cluster was lost since this was last cleared: what
+    /// the partitions' ends said before may be stale.
+    pub connection_lost: bool,
 }
 
 // SAFETY: librdkafka queues and clients are thread-safe; the queue is used by the
@@ -47,6 +50,7 @@ impl EventQueue {
             queue,
             client,
             refusal: None,
+            connection_lost: false,
         }
     }
 
@@ -81,6 +85,13 @@ impl EventQueue {
                         }
                     } else {
                         let reason = text(rd::rd_kafka_event_error_string(event));
+                        if matches!(
+                            err,
+                            rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                                | rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TRANSPORT
+                        ) {
+                            self.connection_lost = true;
+                        }
                         if let Some(r) = super::refusal::refusal(err.into(), &reason) {
                             self.refusal.get_or_insert(r);
                         }

@@ -31,8 +31,9 @@ pub fn read(config: &RuntimeConfig, tp: &TopicPartition) -> anyhow::Result<Vec<C
     let consumer: BaseConsumer = clients::restore_consumer(config)
         .create()
         .map_err(super::refusal::redacted)?;
-    let (low, high) =
-        consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))?;
+    let (low, high) = super::riding_out("reading the changelog's offsets", || {
+        consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
+    })?;
     let mut last: HashMap<String, (Vec<u8>, i64)> = HashMap::new();
     if high > low {
         let mut tpl = TopicPartitionList::new();
@@ -50,6 +51,11 @@ pub fn read(config: &RuntimeConfig, tp: &TopicPartition) -> anyhow::Result<Vec<C
                 // The end: the high watermark, or the last stable offset under
                 // read_committed; markers and compacted gaps need no special case.
                 Err(KafkaError::PartitionEOF(_)) => break,
+                // librdkafka reconnects by itself; the restore goes on then.
+                Err(e) if super::is_transient(&e) => {
+                    tracing::warn!(%tp, error = %e, "restore waits for the broker");
+                    continue;
+                }
                 other => other?,
             };
             let Some(key) = msg.key() else { continue };

@@ -6,6 +6,7 @@
 //! time ([`merge`]).
 
 mod merge;
+mod spill;
 
 use crate::checkpoint::WriterMark;
 use crate::record::Record;
@@ -13,6 +14,9 @@ use crate::store::fingerprint;
 use merge::MergedQueue;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Event-time bounds the queue needs from its task.
 #[derive(Debug, Clone, Copy)]
@@ -91,10 +95,17 @@ impl<'a> Head<'a> {
 }
 
 impl InputQueue {
-    /// `limit`: most records kept (a merged queue reads on past it, see [`merge`]).
-    pub fn new(rank: usize, internal: bool, wall: i64, limit: usize) -> Self {
+    /// `limit`: most records kept in memory (an external queue is paused at it; a
+    /// merged one spills past it, to `spill_dir` when given, see [`merge`]).
+    pub fn new(
+        rank: usize,
+        internal: bool,
+        wall: i64,
+        limit: usize,
+        spill_dir: Option<Arc<Path>>,
+    ) -> Self {
         let buffer = if internal {
-            Buffer::Internal(MergedQueue::new(wall, limit))
+            Buffer::Internal(MergedQueue::new(wall, limit, spill_dir))
         } else {
             Buffer::External(VecDeque::new())
         };
@@ -124,10 +135,14 @@ impl InputQueue {
     }
 
     /// Takes in a fetched record. On an internal topic a watermark only moves time.
-    pub fn push(&mut self, record: Record, wall: i64) {
+    /// Returns whether the record went to a spill.
+    pub fn push(&mut self, record: Record, wall: i64) -> bool {
         self.at_end = false;
         match &mut self.buffer {
-            Buffer::External(q) => q.push_back(record),
+            Buffer::External(q) => {
+                q.push_back(record);
+                false
+            }
             Buffer::Internal(m) => m.push(record, wall),
         }
     }
@@ -178,27 +193,20 @@ impl InputQueue {
         }
     }
 
-    /// A merged queue that holds its task back drops what cannot be decided
-    /// before the records it did not keep.
-    pub fn make_room(&mut self) {
-        if let Buffer::Internal(m) = &mut self.buffer {
-            m.make_room();
-        }
-    }
-
-    /// Where to read the partition again from, when a merged queue has room or
-    /// holds its task back (`blocking`).
-    pub fn refetch_from(&self, blocking: bool) -> Option<i64> {
+    /// Records of a merged queue kept in its spills.
+    pub fn spilled(&self) -> usize {
         match &self.buffer {
-            Buffer::External(_) => None,
-            Buffer::Internal(m) => m.refetch_from(blocking),
+            Buffer::External(_) => 0,
+            Buffer::Internal(m) => m.spilled(),
         }
     }
 
-    /// The partition is read again from `offset`.
-    pub fn reread_from(&mut self, offset: i64) {
-        if let Buffer::Internal(m) = &mut self.buffer {
-            m.reread_from(offset);
+    /// Why a merged queue's spill failed (reported once): the task can no longer
+    /// be fed in order.
+    pub fn take_spill_failure(&mut self) -> Option<io::Error> {
+        match &mut self.buffer {
+            Buffer::External(_) => None,
+            Buffer::Internal(m) => m.take_failure(),
         }
     }
 
@@ -278,7 +286,7 @@ mod tests {
 
     #[test]
     fn an_external_queue_waits_until_it_is_known_to_be_at_its_end() {
-        let mut q = InputQueue::new(0, false, 0, 100);
+        let mut q = InputQueue::new(0, false, 0, 100, None);
         assert_eq!(q.frontier(&CLOCK), i64::MIN);
         q.push(rec(5, 300, None, None), 0);
         assert_eq!(q.frontier(&CLOCK), 300);
@@ -291,7 +299,7 @@ mod tests {
 
     #[test]
     fn an_internal_queue_merges_writers_in_time_and_waits_for_every_one() {
-        let mut q = InputQueue::new(1, true, 0, 100);
+        let mut q = InputQueue::new(1, true, 0, 100, None);
         q.push(rec(0, 500, Some(0), None), 0);
         q.push(rec(1, 200, Some(0), Some(200)), 0);
         // Writer 1 has not spoken: nothing is known.
@@ -310,7 +318,7 @@ mod tests {
 
     #[test]
     fn records_decided_before_a_restart_are_skipped_by_writer() {
-        let mut q = InputQueue::new(0, true, 0, 100);
+        let mut q = InputQueue::new(0, true, 0, 100, None);
         let mark = |task, decided| WriterMark {
             task,
             decided: Some(decided),
@@ -342,90 +350,80 @@ mod tests {
     }
 
     #[test]
-    fn a_full_merged_queue_reads_on_and_reads_again_what_it_did_not_keep() {
-        let mut q = InputQueue::new(0, true, 0, 2);
-        // Writer 0 runs ahead: its records fill the queue.
+    fn a_full_merged_queue_spills_and_decides_in_time_from_one_reading() {
+        let mut q = InputQueue::new(0, true, 0, 2, None);
+        // Writer 0 runs ahead: its records fill memory, the third is spilled.
         q.push(rec(0, 100, Some(0), None), 0);
         q.push(rec(1, 200, Some(0), None), 0);
         q.push(rec(2, 300, Some(0), None), 0);
-        // Writer 1's first record comes later in the partition but earlier in time.
+        // Writer 1's first record comes later in the partition but earlier in
+        // time: a writer's next record is always in memory.
         q.push(rec(3, 50, Some(1), None), 0);
-        assert_eq!(q.len(), 2);
-        // Writer 1 is known only up to the record not kept.
+        q.push(rec(4, 60, Some(1), None), 0);
+        q.push(rec(5, 400, Some(0), Some(400)), 0);
+        q.push(rec(6, 0, Some(1), Some(500)), 0);
+        assert_eq!((q.len(), q.spilled()), (3, 2));
         assert_eq!(q.frontier(&CLOCK), 50);
         assert_eq!(q.commit_offset(), Some(0));
-        q.make_room();
-        assert_eq!(
-            q.len(),
-            0,
-            "nothing kept can go before writer 1's record at 50"
-        );
-        assert_eq!(q.refetch_from(false), Some(0));
-        q.reread_from(0);
-        for (o, ts, w) in [(0, 100, 0), (1, 200, 0), (2, 300, 0), (3, 50, 1)] {
-            q.push(rec(o, ts, Some(w), None), 0);
-        }
-        // Writer 0's records wait behind writer 1's at 50, which is kept now.
-        assert_eq!(q.len(), 1);
-        assert_eq!(q.pop().map(|r| r.offset), Some(3));
-        assert_eq!(q.refetch_from(false), Some(0));
-        q.reread_from(0);
-        for (o, ts, w) in [(0, 100, 0), (1, 200, 0), (2, 300, 0), (3, 50, 1)] {
-            q.push(rec(o, ts, Some(w), None), 0);
-        }
-        assert_eq!(
-            q.len(),
-            2,
-            "full again; writer 1's record was decided: skipped"
-        );
-        assert_eq!(q.pop().map(|r| r.offset), Some(0));
-        assert_eq!(q.pop().map(|r| r.offset), Some(1));
-        assert_eq!(q.refetch_from(false), Some(2));
-        q.reread_from(2);
-        q.push(rec(2, 300, Some(0), None), 0);
-        q.push(rec(3, 50, Some(1), None), 0);
-        assert_eq!(q.pop().map(|r| r.offset), Some(2));
-        assert_eq!(q.commit_offset(), Some(4));
-    }
-
-    #[test]
-    fn a_record_kept_across_a_second_reading_is_taken_once() {
-        let mut q = InputQueue::new(0, true, 0, 2);
-        q.push(rec(0, 10, Some(0), None), 0);
-        q.push(rec(1, 20, Some(0), None), 0);
-        // Full: writer 1's record is not kept.
-        q.push(rec(2, 30, Some(1), None), 0);
-        assert_eq!(q.pop().map(|r| r.offset), Some(0));
-        // Room again: writer 0's next record is kept, past the one not kept.
-        q.push(rec(3, 25, Some(0), None), 0);
-        assert_eq!(q.pop().map(|r| r.offset), Some(1));
-        assert_eq!(q.commit_offset(), Some(2));
-        q.reread_from(q.refetch_from(false).expect("offset 2 not kept"));
-        q.push(rec(2, 30, Some(1), None), 0);
-        q.push(rec(3, 25, Some(0), None), 0);
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|r| r.offset).collect();
-        assert_eq!(order, vec![3, 2], "each record once, in time");
-        assert_eq!(q.commit_offset(), Some(4));
+        assert_eq!(order, vec![3, 4, 0, 1, 2], "each record once, in time");
+        assert_eq!((q.len(), q.spilled()), (0, 0));
+        assert_eq!(q.frontier(&CLOCK), 400, "writer 0's watermark");
+        assert_eq!(q.commit_offset(), Some(7));
     }
 
     #[test]
-    fn a_writer_read_again_is_known_only_as_far_as_it_is_read_again() {
-        let mut q = InputQueue::new(0, true, 0, 2);
+    fn a_spilled_writer_is_known_only_as_far_as_its_next_record() {
+        let mut q = InputQueue::new(0, true, 0, 1, None);
         q.push(rec(0, 10, Some(0), None), 0);
         q.push(rec(1, 20, Some(0), None), 0);
         q.push(rec(2, 30, Some(0), None), 0);
         q.push(rec(3, 40, Some(0), Some(40)), 0);
         q.push(rec(4, 0, Some(1), Some(1_000)), 0);
+        assert_eq!(q.frontier(&CLOCK), 10);
         assert_eq!(q.pop().map(|r| r.offset), Some(0));
+        assert_eq!(q.frontier(&CLOCK), 20, "taken back from the spill");
         assert_eq!(q.pop().map(|r| r.offset), Some(1));
-        q.reread_from(q.refetch_from(false).expect("offset 2 not kept"));
-        q.push(rec(2, 30, Some(0), None), 0);
         assert_eq!(q.pop().map(|r| r.offset), Some(2));
-        // The watermark at offset 3 is not read again yet: writer 0 may still
-        // have records from 30 on.
-        assert_eq!(q.frontier(&CLOCK), 30);
-        q.push(rec(3, 40, Some(0), Some(40)), 0);
         assert_eq!(q.frontier(&CLOCK), 40);
+        assert_eq!(q.commit_offset(), Some(5));
+    }
+
+    /// Writers that run apart by far more than the memory limit: the merge is
+    /// the same as with room for everything, whatever the limit, and memory
+    /// never holds more than the limit and one record per writer.
+    #[test]
+    fn the_order_does_not_depend_on_the_memory_limit() {
+        let mut records = Vec::new();
+        // Writer 0 writes its whole day first, then writer 1 and 2 theirs.
+        for (w, n) in [(0u32, 300i64), (1, 200), (2, 250)] {
+            for i in 0..n {
+                let offset = records.len() as i64;
+                records.push(rec(offset, i * 10 + i64::from(w), Some(w), None));
+            }
+        }
+        for r in records.iter_mut() {
+            r.source = r.source.map(|s| Source { of: 3, ..s });
+        }
+        let merged = |limit: usize| {
+            let mut q = InputQueue::new(0, true, 0, limit, None);
+            let mut order = Vec::new();
+            for r in records.iter().cloned() {
+                q.push(r, 0);
+                assert!(q.len() <= limit + 3, "limit {limit}: {}", q.len());
+                // Decide what is known to be next.
+                while q.head().is_some_and(|h| h.timestamp <= q.frontier(&CLOCK)) {
+                    order.extend(q.pop().map(|r| r.offset));
+                }
+            }
+            order.extend(std::iter::from_fn(|| q.pop()).map(|r| r.offset));
+            order
+        };
+        let whole = merged(10_000);
+        assert_eq!(whole.len(), records.len());
+        for limit in [1, 2, 7, 64, 500] {
+            assert_eq!(merged(limit), whole, "limit {limit}");
+        }
     }
 
     #[test]
@@ -434,7 +432,7 @@ mod tests {
             upstream_timeout: Some(1_000),
             ..CLOCK
         };
-        let mut q = InputQueue::new(0, true, 0, 100);
+        let mut q = InputQueue::new(0, true, 0, 100, None);
         q.push(rec(0, 0, Some(0), Some(100)), 8_000);
         q.push(rec(1, 0, Some(1), Some(100)), 9_500);
         assert_eq!(q.frontier(&clock), 100);

@@ -27,6 +27,9 @@ struct Group {
 #[derive(Default)]
 struct State {
     topics: BTreeMap<Arc<str>, Vec<Vec<Record>>>,
+    /// The first offset a consumer still reads (records before it were purged;
+    /// they stay here for tests that look at the whole log).
+    log_start: HashMap<TopicPartition, i64>,
     groups: BTreeMap<String, Group>,
 }
 
@@ -95,8 +98,22 @@ impl MemoryLog {
         else {
             return Vec::new();
         };
-        let start = offset.max(0) as usize;
+        // Below the log start, as Kafka's `auto.offset.reset=earliest`: from it.
+        let first = s.log_start.get(tp).copied().unwrap_or(0);
+        let start = offset.max(first).max(0) as usize;
         part.iter().skip(start).take(max).cloned().collect()
+    }
+
+    /// The first offset consumers of `tp` still read.
+    pub fn log_start(&self, tp: &TopicPartition) -> i64 {
+        self.state.borrow().log_start.get(tp).copied().unwrap_or(0)
+    }
+
+    /// Deletes the records of `tp` before `offset`, for consumers.
+    pub fn purge(&self, tp: &TopicPartition, offset: i64) {
+        let mut s = self.state.borrow_mut();
+        let start = s.log_start.entry(tp.clone()).or_insert(0);
+        *start = (*start).max(offset);
     }
 
     pub fn end_offset(&self, tp: &TopicPartition) -> i64 {
@@ -220,7 +237,7 @@ impl MemoryLog {
     /// one once the old one has let go.
     fn rebalance(&self, group: &str) {
         let mut s = self.state.borrow_mut();
-        let State { topics, groups } = &mut *s;
+        let State { topics, groups, .. } = &mut *s;
         let Some(g) = groups.get_mut(group) else {
             return;
         };

@@ -357,6 +357,12 @@ impl Transport for MemoryTransport {
         Some((self.log.end_offset(partition) - at).max(0))
     }
 
+    fn purge(&mut self, below: &[(TopicPartition, i64)]) {
+        for (tp, offset) in below {
+            self.log.purge(tp, *offset);
+        }
+    }
+
     fn close(&mut self) {
         self.log.leave(&self.group, &self.member);
     }
