@@ -31,7 +31,7 @@ pub fn read(config: &RuntimeConfig, tp: &TopicPartition) -> anyhow::Result<Vec<C
     let consumer: BaseConsumer = clients::restore_consumer(config)
         .create()
         .map_err(super::refusal::redacted)?;
-    let (low, high) = super::riding_out("reading the changelog's offsets", || {
+    let (low, high) = super::retry::riding_out("reading the changelog's offsets", || {
         consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
     })?;
     let mut last: HashMap<String, (Vec<u8>, i64)> = HashMap::new();
@@ -52,7 +52,7 @@ pub fn read(config: &RuntimeConfig, tp: &TopicPartition) -> anyhow::Result<Vec<C
                 // read_committed; markers and compacted gaps need no special case.
                 Err(KafkaError::PartitionEOF(_)) => break,
                 // librdkafka reconnects by itself; the restore goes on then.
-                Err(e) if super::is_transient(&e) => {
+                Err(e) if super::retry::is_transient(&e) => {
                     tracing::warn!(%tp, error = %e, "restore waits for the broker");
                     continue;
                 }
