@@ -136,6 +136,15 @@ impl Breaker {
         self.careful_left > 0
     }
 
+    /// The process stops cleanly (SIGTERM): no crash is behind the next start, so
+    /// its checkpoint counts no restart and names nothing (a rolling restart must
+    /// not make every task careful).
+    pub fn stopped_cleanly(&mut self) {
+        self.restarts = 0;
+        self.marker = None;
+        self.started_on = None;
+    }
+
     /// A decision was made: the restarts are behind it.
     pub fn decided(&mut self) {
         self.restarts = 0;
@@ -191,6 +200,20 @@ mod tests {
         assert!(once.breaker.careful());
         let twice = Breaker::start(once.breaker.restarts, Some(item), &CONFIG);
         assert_eq!(twice.poison, Some(item));
+    }
+
+    #[test]
+    fn a_clean_stop_counts_no_restart() {
+        let item = Marker::Record {
+            input: 0,
+            offset: 5,
+        };
+        let mut b = Breaker::start(5, Some(item), &CONFIG).breaker;
+        assert!(b.careful());
+        b.stopped_cleanly();
+        let next = Breaker::start(b.restarts, b.marker, &CONFIG);
+        assert!(!next.breaker.careful());
+        assert_eq!(next.poison, None);
     }
 
     #[test]

@@ -253,3 +253,55 @@ fn short_commands_fit(outcome: &Outcome) -> usize {
     assert!(shortest_long > fit + 32, "{short} {shortest_long}");
     fit
 }
+
+/// A rolling restart is no crash loop: a clean stop's commit counts no restart,
+/// so tasks that had nothing to decide between restarts do not pile them up and
+/// start out deciding one record per commit.
+#[test]
+fn clean_stops_count_no_restarts() {
+    use replay::cluster::Service;
+    use wismo_engine::checkpoint::Checkpoint;
+    let s = settings(2, 2, DeliveryMode::Transactional);
+    let arrivals = workload::generate(3, 4, &s.topics);
+    let clock = Arc::new(VirtualClock::new(
+        chrono::DateTime::from_timestamp_millis(horizon(&arrivals)).unwrap_or_default(),
+    ));
+    let mut cluster = Cluster::new(s, clock);
+    for a in &arrivals {
+        cluster.publish(&a.topic, a.key.as_deref(), a.payload.clone(), a.at);
+    }
+    cluster.start_all().expect("start");
+    cluster.run_until_quiet().expect("run");
+    for _ in 0..4 {
+        // Idle now: each restart decides nothing before the next stop.
+        for service in Service::ALL {
+            let i = (cluster.members.iter())
+                .position(|m| m.service == service)
+                .expect("running");
+            cluster.stop(i).expect("clean stop");
+            cluster
+                .start(service, Default::default(), Faults::default())
+                .expect("start");
+            cluster.run_until_quiet().expect("run");
+        }
+    }
+    let topics = cluster.settings.topics.clone();
+    for (group, topic) in [
+        ("wismo-scan-matcher", &topics.carrier_scans),
+        ("wismo-order-tracker", &topics.orders),
+        ("wismo-dispatcher", &topics.outbox),
+    ] {
+        let mut checked = 0;
+        for p in 0..2 {
+            let tp = wismo_engine::record::TopicPartition::new(topic.as_str(), p);
+            let Some(checkpoint) = Checkpoint::decode(&cluster.log.committed(group, &tp).metadata)
+            else {
+                continue;
+            };
+            // The running instance's own start, not one per restart before it.
+            assert_eq!(checkpoint.restarts, 1, "{group} {tp}");
+            checked += 1;
+        }
+        assert!(checked > 0, "{group}: no checkpoint");
+    }
+}

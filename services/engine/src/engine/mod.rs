@@ -302,8 +302,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         Ok(())
     }
 
-    /// Commits what is decided and leaves the group.
+    /// Commits what is decided and leaves the group. The commit says the stop was
+    /// clean, so the crash-loop breaker counts no restart for it.
     pub fn shutdown(&mut self) -> Result<(), EngineError> {
+        for task in self.tasks.values_mut() {
+            task.breaker.stopped_cleanly();
+        }
         self.commit_now()?;
         self.transport.close();
         tracing::info!("stopped");
