@@ -323,26 +323,31 @@ fn a_scan_never_matched_leaves_for_dead_letter_with_its_reason() -> anyhow::Resu
     Ok(())
 }
 
+/// Six orders `<prefix>-1..6`, each shipped and picked up: 12 notifications.
+fn publish_picked_up(stage: &Stage, prefix: &str) -> anyhow::Result<()> {
+    use wismo_e2e::events::{order, publish, scan, shipment};
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut lines = Vec::new();
+    for n in 1..=6 {
+        let id = format!("{prefix}-{n}");
+        lines.push(order(&id, &format!("c-{id}"), "UTC", None, now));
+        lines.push(shipment(&id, now));
+        lines.push(scan(&id, 1, "picked_up", now + 100));
+    }
+    publish(stage, &lines)
+}
+
 /// Scans usually outnumber orders, so `carrier-scans` may have more partitions than
 /// `orders`: the scan-matcher only forwards `orders`, so the two need not match.
 #[test]
 fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> {
-    use wismo_e2e::events::{order, publish, scan, shipment};
     let stage = Stage::on(&Broker::shared()?, 2, 3)?;
     let env = [("WISMO_COALESCE_WINDOW", "1s")];
     let _matcher = stage.start("scan-matcher", &env)?;
     let _tracker = stage.start("order-tracker", &env)?;
     let _dispatcher = stage.start("dispatcher", &env)?;
 
-    let now = chrono::Utc::now().timestamp_millis();
-    let mut lines = Vec::new();
-    for n in 1..=6 {
-        let id = format!("o-{n}");
-        lines.push(order(&id, &format!("c-{id}"), "UTC", None, now));
-        lines.push(shipment(&id, now));
-        lines.push(scan(&id, 1, "picked_up", now + 100));
-    }
-    publish(&stage, &lines)?;
+    publish_picked_up(&stage, "o")?;
     let commands = values(&stage.wismoctl(&["read", "notification-commands", "--expect", "12"])?);
     let shipped: BTreeSet<&str> = commands
         .iter()
@@ -358,7 +363,6 @@ fn scans_and_orders_may_have_their_own_partition_counts() -> anyhow::Result<()> 
 /// topic's log start moves on once its records are decided.
 #[test]
 fn internal_topics_are_purged_once_decided() -> anyhow::Result<()> {
-    use wismo_e2e::events::{order, publish, scan, shipment};
     let stage = Stage::new(2)?;
     let env = [
         ("WISMO_COALESCE_WINDOW", "1s"),
@@ -367,15 +371,7 @@ fn internal_topics_are_purged_once_decided() -> anyhow::Result<()> {
     let _matcher = stage.start("scan-matcher", &env)?;
     let _tracker = stage.start("order-tracker", &env)?;
     let _dispatcher = stage.start("dispatcher", &env)?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let mut lines = Vec::new();
-    for n in 1..=6 {
-        let id = format!("p-{n}");
-        lines.push(order(&id, &format!("c-{id}"), "UTC", None, now));
-        lines.push(shipment(&id, now));
-        lines.push(scan(&id, 1, "picked_up", now + 100));
-    }
-    publish(&stage, &lines)?;
+    publish_picked_up(&stage, "p")?;
     values(&stage.wismoctl(&["read", "notification-commands", "--expect", "12"])?);
     for topic in [
         "wismo-scan-matcher-shipments",
