@@ -4,6 +4,7 @@
 //! topics sees every command exactly once; in at-least-once mode every command is
 //! there and a repeat is the same record. Either way the commands are exactly
 //! those `replay` decides for the same input, whole record for whole record.
+//! And a producer that fails for good mid-stream is replaced without a restart.
 
 mod common;
 
@@ -132,5 +133,53 @@ fn at_least_once_commands_survive_crashes_with_identical_repeats() -> anyhow::Re
         live.len(),
         live.duplicates()
     );
+    Ok(())
+}
+
+/// librdkafka makes a fenced or invalid transactional state fatal for the
+/// producer. Each service meets one mid-stream (a failpoint raises it while an
+/// order is decided): it puts a new producer in its place under the same
+/// transactional id, rewinds to its last commit and goes on, without exiting, and
+/// a `read_committed` reader sees every command exactly once, as replay decides it.
+#[test]
+fn a_producer_that_fails_for_good_is_replaced_without_a_restart() -> anyhow::Result<()> {
+    let stage = Stage::new(2)?;
+    let policy = policy_file(POLICY)?;
+    let env = [
+        ("WISMO_POLICY_FILE", policy.as_str()),
+        ("WISMO_COALESCE_WINDOW", "1s"),
+        ("WISMO_DELIVERY_MODE", "transactional"),
+    ];
+    // The scan-matcher and the order-tracker read orders by order id, the
+    // dispatcher commands by customer id.
+    let failing = |key: &'static str| {
+        let mut vars = env.to_vec();
+        vars.push(("WISMO_FAILPOINT_FATAL_KEY", key));
+        vars
+    };
+    let mut services = vec![
+        start(&stage, "scan-matcher", &failing("w1-o1"))?,
+        start(&stage, "order-tracker", &failing("w2-o2"))?,
+        start(&stage, "dispatcher", &failing("c-w3-o4"))?,
+    ];
+    for w in 0..WAVES {
+        publish(&stage, &wave(w, now_ms()))?;
+    }
+    let horizon = now_ms() + 30_000;
+    let replayed = replay_commands(&stage, &env, horizon)?;
+    let live = wait_until("every command", Duration::from_secs(120), || {
+        let live = live_commands(&stage, true)?;
+        Ok((live.distinct().len() >= replayed.distinct().len()).then_some(live))
+    })?;
+    assert_same_commands(&live, &replayed);
+    assert_eq!(live.duplicates(), 0, "a read_committed reader saw a repeat");
+    for service in &mut services {
+        let log = service.process.log_tail(100_000);
+        assert!(service.process.is_running(), "{log}");
+        assert!(
+            log.contains("the producer failed for good and was replaced"),
+            "the failpoint did not fire: {log}"
+        );
+    }
     Ok(())
 }

@@ -145,6 +145,17 @@ impl Breaker {
         self.started_on = None;
     }
 
+    /// Its checkpoint goes into a commit while it holds no record and no timer is
+    /// due: whatever crashed the process was not this task's, so its restarts are
+    /// behind it. (An idle task that rebalances move from instance to instance is
+    /// formed again each time; that is no crash loop.)
+    pub fn idle_at_commit(&mut self) {
+        if self.marker.is_none() {
+            self.restarts = 0;
+            self.started_on = None;
+        }
+    }
+
     /// A decision was made: the restarts are behind it.
     pub fn decided(&mut self) {
         self.restarts = 0;

@@ -66,6 +66,9 @@ pub struct EngineConfig {
     /// ([`crate::EngineError::FailPoint`]; the services abort on it), as a crash
     /// no `catch_unwind` sees would.
     pub crash_on_key: Option<String>,
+    /// Testing only: deciding a record with this key makes the producer fail for
+    /// good ([`crate::transport::Transport::fail_producer`]), once per instance.
+    pub fatal_on_key: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -87,6 +90,7 @@ impl Default for EngineConfig {
             breaker: crate::breaker::BreakerConfig::default(),
             panic_on_key: None,
             crash_on_key: None,
+            fatal_on_key: None,
         }
     }
 }

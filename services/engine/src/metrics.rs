@@ -21,6 +21,7 @@ pub struct EngineMetrics {
     pub buffered_records: IntGauge,
     pub spilled_records: IntGauge,
     pub spilled_total: IntCounter,
+    pub repeated_total: IntCounter,
     pub tasks_restoring: IntGauge,
     pub state_keys: IntGauge,
     pub timers_open: IntGauge,
@@ -104,6 +105,11 @@ pub fn engine() -> &'static EngineMetrics {
             spilled_total: register_int_counter!(
                 "wismo_spilled_records_total",
                 "Records of internal inputs that went to local disk, waiting for another writer."
+            )
+            .expect(M),
+            repeated_total: register_int_counter!(
+                "wismo_repeated_records_total",
+                "Records met again after a restart or rewind (at-least-once) and not decided twice: copies a writer sent again, and inputs a restored state already holds."
             )
             .expect(M),
             tasks_restoring: register_int_gauge!(

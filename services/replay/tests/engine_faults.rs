@@ -203,6 +203,78 @@ fn outputs_the_broker_refuses_go_to_dead_letter_without_a_loop() {
     }
 }
 
+/// A producer that fails for good (fenced, or an invalid transactional state) is
+/// replaced and the instance rewinds to its last commit, without a restart: every
+/// command is the clean run's, a repeat (at-least-once) is the same record, and a
+/// transaction never shows one.
+#[test]
+fn a_producer_that_fails_for_good_is_replaced_without_a_restart() {
+    let aborts = || {
+        wismo_engine::metrics::engine()
+            .aborts
+            .with_label_values(&["producer"])
+            .get()
+    };
+    for delivery in [DeliveryMode::AtLeastOnce, DeliveryMode::Transactional] {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = workload::generate(11, 8, &topics);
+        let want = reference(&arrivals, delivery);
+        for after in [0, 3, 17, 60] {
+            let failing = Faults {
+                producer_fails_after_calls: Some(after),
+                ..Faults::default()
+            };
+            let before = aborts();
+            let (got, restarts) = run(settings(2, 2, delivery), &arrivals, failing);
+            assert!(
+                aborts() > before,
+                "{delivery:?} after {after}: never failed"
+            );
+            assert_eq!(restarts, 0, "{delivery:?} after {after}: a restart");
+            assert_eq!(
+                differences(&got, &want),
+                vec![],
+                "{delivery:?} after {after}: every command as in a clean run"
+            );
+            for (id, copies) in &got.commands {
+                assert!(
+                    copies.iter().all(|c| c == &copies[0]),
+                    "{delivery:?} after {after}: {id:?} repeated with other bytes"
+                );
+            }
+            if delivery == DeliveryMode::Transactional {
+                let repeated: Vec<_> = got.repeated().collect();
+                assert!(repeated.is_empty(), "after {after}: {repeated:?}");
+            }
+        }
+    }
+}
+
+/// A run of the whole input at once whose instances start with the faults
+/// `faults` gives their service, and come back without any.
+fn failing_once(
+    cluster_settings: replay::cluster::Settings,
+    arrivals: &[workload::Arrival],
+    faults: impl Fn(replay::cluster::Service) -> Faults,
+) -> Outcome {
+    let clock = Arc::new(VirtualClock::new(
+        chrono::DateTime::from_timestamp_millis(horizon(arrivals)).unwrap_or_default(),
+    ));
+    let mut cluster = Cluster::new(cluster_settings, clock);
+    for a in arrivals {
+        cluster.publish(&a.topic, a.key.as_deref(), a.payload.clone(), a.at);
+    }
+    for service in replay::cluster::Service::ALL {
+        cluster
+            .start(service, Default::default(), faults(service))
+            .expect("start");
+    }
+    cluster
+        .run_restarting(&Faults::default(), 20)
+        .expect("no crash loop");
+    collect(&cluster)
+}
+
 /// Every command of the clean run is on its topic or, whole, in a dead letter of
 /// kind `undeliverable`; at least one of each.
 fn assert_commands_or_dead_letters(want: &Outcome, got: &Outcome, delivery: DeliveryMode) {
@@ -254,14 +326,15 @@ fn short_commands_fit(outcome: &Outcome) -> usize {
     fit
 }
 
-/// A rolling restart is no crash loop: a clean stop's commit counts no restart,
-/// so tasks that had nothing to decide between restarts do not pile them up and
-/// start out deciding one record per commit.
+/// Rolling restarts and rebalances are no crash loop: a clean stop's commit
+/// counts no restart, and neither does a task that lives through a commit with
+/// nothing to decide, so tasks that are idle while they move between instances
+/// do not pile up restarts and start out deciding one record per commit.
 #[test]
-fn clean_stops_count_no_restarts() {
+fn rebalances_and_clean_stops_count_no_restarts() {
     use replay::cluster::Service;
     use wismo_engine::checkpoint::Checkpoint;
-    let s = settings(2, 2, DeliveryMode::Transactional);
+    let s = settings(4, 4, DeliveryMode::Transactional);
     let arrivals = workload::generate(3, 4, &s.topics);
     let clock = Arc::new(VirtualClock::new(
         chrono::DateTime::from_timestamp_millis(horizon(&arrivals)).unwrap_or_default(),
@@ -272,17 +345,30 @@ fn clean_stops_count_no_restarts() {
     }
     cluster.start_all().expect("start");
     cluster.run_until_quiet().expect("run");
-    for _ in 0..4 {
-        // Idle now: each restart decides nothing before the next stop.
+    for _ in 0..3 {
+        // Idle now: every move forms a task that decides nothing.
+        for _ in 0..3 {
+            for service in Service::ALL {
+                cluster
+                    .start(service, Default::default(), Faults::default())
+                    .expect("join");
+                cluster.run_until_quiet().expect("run");
+            }
+        }
         for service in Service::ALL {
-            let i = (cluster.members.iter())
-                .position(|m| m.service == service)
-                .expect("running");
-            cluster.stop(i).expect("clean stop");
-            cluster
-                .start(service, Default::default(), Faults::default())
-                .expect("start");
-            cluster.run_until_quiet().expect("run");
+            while cluster
+                .members
+                .iter()
+                .filter(|m| m.service == service)
+                .count()
+                > 1
+            {
+                let i = (cluster.members.iter())
+                    .position(|m| m.service == service)
+                    .expect("running");
+                cluster.stop(i).expect("clean stop");
+                cluster.run_until_quiet().expect("run");
+            }
         }
     }
     let topics = cluster.settings.topics.clone();
@@ -292,16 +378,101 @@ fn clean_stops_count_no_restarts() {
         ("wismo-dispatcher", &topics.outbox),
     ] {
         let mut checked = 0;
-        for p in 0..2 {
+        for p in 0..4 {
             let tp = wismo_engine::record::TopicPartition::new(topic.as_str(), p);
             let Some(checkpoint) = Checkpoint::decode(&cluster.log.committed(group, &tp).metadata)
             else {
                 continue;
             };
-            // The running instance's own start, not one per restart before it.
-            assert_eq!(checkpoint.restarts, 1, "{group} {tp}");
+            assert_eq!(checkpoint.restarts, 0, "{group} {tp}");
             checked += 1;
         }
         assert!(checked > 0, "{group}: no checkpoint");
+    }
+}
+
+/// At-least-once: a writer that crashed, or rewound after its producer failed,
+/// sends again what it had sent since its last commit, and its readers find those
+/// copies after its later records. Decided again out of their time they came out
+/// different (a cap's clock, a pruned list of what was sent); they are dropped
+/// instead, so every copy on a command topic is the same record.
+#[test]
+fn copies_a_writer_sends_again_are_dropped_and_every_repeat_is_identical() {
+    use replay::cluster::Service;
+    let delivery = DeliveryMode::AtLeastOnce;
+    let dropped = || wismo_engine::metrics::engine().repeated_total.get();
+    let before = dropped();
+    for seed in 0..12 {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = workload::generate(seed, 3 + (seed % 6) as usize, &topics);
+        let want = reference(&arrivals, delivery);
+        for after in [5, 17, 30, 60] {
+            for fault in [
+                Faults {
+                    crash_after_calls: Some(after),
+                    ..Faults::default()
+                },
+                Faults {
+                    producer_fails_after_calls: Some(after),
+                    ..Faults::default()
+                },
+            ] {
+                // The writers fail once; the dispatcher, the last reader, does not.
+                let got = failing_once(settings(2, 2, delivery), &arrivals, |s| match s {
+                    Service::Dispatcher => Faults::default(),
+                    _ => fault.clone(),
+                });
+                let context = format!("seed {seed}, {fault:?}");
+                assert_eq!(differences(&got, &want), vec![], "{context}");
+                for (id, copies) in &got.commands {
+                    assert!(
+                        copies.iter().all(|c| c == &copies[0]),
+                        "{context}: {id:?} repeated with other bytes"
+                    );
+                }
+            }
+        }
+    }
+    assert!(dropped() > before, "no copy was ever dropped");
+}
+
+/// At-least-once: the changelog is written before the offsets are committed, so a
+/// crash between the two restores state that already holds decisions the task
+/// then makes again. A dispatcher deciding a command its restored state already
+/// sent (and whose cap's clock is already past it) held it and sent it a day
+/// later. Each entry carries how far its task had decided, and what it covers is
+/// not decided twice: a crash after any call of any one service, and every repeat
+/// is the same record.
+#[test]
+fn inputs_a_restored_state_already_holds_are_not_decided_twice() {
+    use replay::cluster::Service;
+    let delivery = DeliveryMode::AtLeastOnce;
+    for seed in 0..12 {
+        let topics = settings(1, 1, delivery).topics;
+        let arrivals = workload::generate(seed, 3 + (seed % 6) as usize, &topics);
+        let want = reference(&arrivals, delivery);
+        for after in 1..120 {
+            for target in Service::ALL {
+                let fault = Faults {
+                    crash_after_calls: Some(after),
+                    ..Faults::default()
+                };
+                let got = failing_once(settings(1, 1, delivery), &arrivals, |s| {
+                    if s == target {
+                        fault.clone()
+                    } else {
+                        Faults::default()
+                    }
+                });
+                let context = format!("seed {seed}, {target:?} crashing after {after} calls");
+                assert_eq!(differences(&got, &want), vec![], "{context}");
+                for (id, copies) in &got.commands {
+                    assert!(
+                        copies.iter().all(|c| c == &copies[0]),
+                        "{context}: {id:?} repeated with other bytes"
+                    );
+                }
+            }
+        }
     }
 }

@@ -138,6 +138,7 @@ impl RuntimeConfig {
             breaker: defaults.breaker,
             panic_on_key: env.optional("WISMO_FAILPOINT_PANIC_KEY"),
             crash_on_key: env.optional("WISMO_FAILPOINT_CRASH_KEY"),
+            fatal_on_key: env.optional("WISMO_FAILPOINT_FATAL_KEY"),
         };
         if engine.dead_letter_max_original_bytes + 16_384 > engine.max_output_bytes {
             return Err(ConfigError::invalid(

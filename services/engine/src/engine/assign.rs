@@ -3,14 +3,14 @@
 //! and dropped when an input is revoked.
 
 use super::{Engine, EngineError};
-use crate::breaker::{Breaker, Marker};
+use crate::breaker::{Breaker, Marker, Start};
 use crate::changelog;
 use crate::checkpoint::Checkpoint;
 use crate::metrics::engine as metrics;
 use crate::processor::Processor;
 use crate::record::{Record, Source, TopicPartition};
 use crate::store::StateStore;
-use crate::task::{InputQueue, Task, TaskId};
+use crate::task::{InputQueue, Pushed, Task, TaskId};
 use crate::transport::Transport;
 
 /// Why a record or timer found in a crash loop goes to dead-letter.
@@ -184,6 +184,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             sent_watermark: i64::MIN,
             watermark_sent_at: i64::MIN,
             breaker: self.breaker_start(id, &partitions, &checkpoint),
+            ahead: Default::default(),
         };
         for (i, tp) in partitions.iter().enumerate() {
             self.route.insert(tp.clone(), (id, i));
@@ -191,9 +192,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let mut task = task;
         for (i, tp) in partitions.iter().enumerate() {
             for record in self.orphans.remove(tp).unwrap_or_default() {
-                if task.queues[i].push(record, wall) {
-                    metrics().spilled_total.inc();
-                }
+                counted(task.queues[i].push(record, wall));
             }
             if self.ended_orphans.remove(tp) {
                 task.queues[i].at_end = true;
@@ -219,12 +218,22 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         partitions: &[TopicPartition],
         checkpoint: &Checkpoint,
     ) -> Breaker {
-        let start = Breaker::start(
-            checkpoint.restarts,
-            checkpoint.deciding,
-            &self.config.breaker,
-        );
-        let mut start = start;
+        let mut start = match self.rewound.remove(&id) {
+            // Formed again by a rewind in this process: no crash is behind it.
+            Some(breaker) => Start {
+                breaker: Breaker {
+                    unsaved: true,
+                    in_commit: false,
+                    ..breaker
+                },
+                poison: None,
+            },
+            None => Breaker::start(
+                checkpoint.restarts,
+                checkpoint.deciding,
+                &self.config.breaker,
+            ),
+        };
         if start.breaker.marker.is_some() {
             // One named item per process (another instance may have named one too).
             match self.careful_task {
@@ -284,16 +293,21 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             let entries = result?;
             let mut store = StateStore::default();
             let mut failure = None;
+            // Formed from the checkpoint and restoring: nothing decided since.
+            let committed = task.position();
             for entry in &entries {
-                match changelog::decode::<P::State>(
+                match changelog::decode_entry::<P::State>(
                     &entry.value,
                     &changelog.topic,
                     changelog.partition,
                     entry.offset,
                 ) {
-                    Ok(state) => {
-                        let deadline = self.processor.next_deadline(&state);
-                        store.restore(entry.key.clone(), state, deadline, &entry.value);
+                    Ok(e) => {
+                        let deadline = self.processor.next_deadline(&e.state);
+                        store.restore(entry.key.clone(), e.state, deadline, e.state_bytes);
+                        if let Some(p) = e.position.filter(|p| p.beyond(&committed)) {
+                            task.ahead.insert(entry.key.clone(), p);
+                        }
                     }
                     Err(e) => {
                         failure = Some(e);
@@ -346,9 +360,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             },
         };
         if let Some(queue) = task.queues.get_mut(input) {
-            if queue.push(record, wall) {
-                metrics().spilled_total.inc();
-            }
+            counted(queue.push(record, wall));
         }
     }
 
@@ -359,5 +371,13 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             None => self.restoring.get_mut(&id)?,
         };
         task.queues.get_mut(input)
+    }
+}
+
+fn counted(pushed: Pushed) {
+    match pushed {
+        Pushed::Kept => {}
+        Pushed::Spilled => metrics().spilled_total.inc(),
+        Pushed::Repeated => metrics().repeated_total.inc(),
     }
 }

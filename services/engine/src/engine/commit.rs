@@ -2,7 +2,7 @@
 //! checkpoints, then watermarks; or all of it in one transaction. And rewinding
 //! to the last commit when a transaction fails or a decision panicked.
 
-use super::process::content_fingerprint;
+use super::output::content_fingerprint;
 use super::{Engine, EngineError};
 use crate::changelog;
 use crate::checkpoint::Checkpoint;
@@ -10,7 +10,7 @@ use crate::config::millis;
 use crate::metrics::engine as metrics;
 use crate::processor::Processor;
 use crate::record::{Outgoing, TopicPartition};
-use crate::task::TaskId;
+use crate::task::{Next, TaskId};
 use crate::transport::{DeliveryFailure, OffsetCommit, Transport, TransportError};
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,8 +79,20 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 tracing::warn!(error = %e, "transaction failed; rewinding to the last commit");
                 self.rewind_to_commit("transaction")
             }
+            Err(EngineError::Transport(TransportError::ProducerReplaced(e))) => {
+                self.producer_replaced(&e)
+            }
             Err(e) => Err(e),
         }
+    }
+
+    /// The transport replaced a producer that failed for good: its open
+    /// transaction is aborted (the new producer fenced it), and what it sent
+    /// since the last commit is decided again.
+    pub(super) fn producer_replaced(&mut self, error: &str) -> Result<(), EngineError> {
+        tracing::warn!(%error, "the producer failed for good and was replaced; rewinding to the last commit");
+        self.transaction_open = false;
+        self.rewind_to_commit("producer")
     }
 
     /// `false`: the offsets were not committed (the next commit tries again).
@@ -189,12 +201,16 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             if !store.has_changes() {
                 continue;
             }
-            for (key, value) in store.drain_changes(changelog::encode) {
+            let position = task.position();
+            let Some(store) = task.store.as_mut() else {
+                continue;
+            };
+            for (key, state) in store.drain_changes(changelog::encode_state) {
                 records.push(Outgoing {
                     topic: topic.clone(),
                     partition: Some(task.id.partition),
                     key: Some(key.into_bytes()),
-                    value,
+                    value: state.map(|s| changelog::entry(&position, &s)),
                     timestamp: wall,
                     source: None,
                     watermark: None,
@@ -226,6 +242,11 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     task.watermark_sent_at = clock.wall;
                     watermarks.push((task.id, mark));
                 }
+            }
+            // Nothing fetched and nothing due: what it crashed on, if anything, is
+            // not this task's.
+            if task.buffered() == 0 && task.next(&clock) == Next::Wait {
+                task.breaker.idle_at_commit();
             }
             for (tp, queue) in task.partitions.iter().zip(&task.queues) {
                 if let Some(offset) = queue.commit_offset() {
@@ -298,8 +319,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             }
             self.transaction_open = false;
         } else {
-            // What is in flight is already decided; it is repeated after the rewind.
-            let _ = self.transport.flush()?;
+            // What is in flight is already decided; it is repeated after the rewind
+            // (a producer replaced meanwhile took its share with it).
+            match self.transport.flush() {
+                Ok(_) | Err(TransportError::ProducerReplaced(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         self.detectable.clear();
         let owned: Vec<TopicPartition> = self.assigned.iter().cloned().collect();
@@ -307,6 +332,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         for (tp, c) in owned.iter().zip(committed) {
             self.transport.seek(tp, c.offset)?;
         }
+        self.rewound = (self.tasks.iter())
+            .chain(self.restoring.iter())
+            .map(|(id, t)| (*id, t.breaker.clone()))
+            .collect();
         self.tasks.clear();
         self.careful_task = None;
         self.restoring.clear();
@@ -316,7 +345,9 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         self.transport.pause(&owned);
         self.paused.extend(owned);
         self.uncommitted = false;
-        self.form_tasks()
+        let formed = self.form_tasks();
+        self.rewound.clear();
+        formed
     }
 
     fn update_gauges(&self) {

@@ -5,6 +5,7 @@
 mod assign;
 mod commit;
 mod flow;
+mod output;
 mod process;
 mod purge;
 
@@ -108,6 +109,10 @@ pub struct Engine<P: Processor, T: Transport> {
     /// Set when the tasks must be rewound to their last commit, and why.
     rewind: Option<&'static str>,
     joined: bool,
+    /// The breakers of the tasks a rewind dropped, for the same tasks formed again.
+    rewound: HashMap<TaskId, crate::breaker::Breaker>,
+    /// The fatal-producer failpoint fired (it fires once per instance).
+    producer_failed: bool,
     /// Wall time when the last poll began: whatever had reached the broker by
     /// then was fetched, so an input at its end is known to be empty up to it (and
     /// no further: a busy loop does not move time).
@@ -175,6 +180,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             deciding: None,
             rewind: None,
             joined: false,
+            rewound: HashMap::new(),
+            producer_failed: false,
             polled_at: last_commit,
             purge: purge::Purge::new(internal_inputs, last_commit),
         })
@@ -227,6 +234,16 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     /// decide what can be decided, commit when the interval is up. Returns whether
     /// anything happened.
     pub fn poll_once(&mut self, max_wait: Duration) -> Result<bool, EngineError> {
+        match self.round(max_wait) {
+            Err(EngineError::Transport(TransportError::ProducerReplaced(e))) => {
+                self.producer_replaced(&e)?;
+                Ok(true)
+            }
+            other => other,
+        }
+    }
+
+    fn round(&mut self, max_wait: Duration) -> Result<bool, EngineError> {
         let wait = self.idle_wait(max_wait);
         let mut events = Vec::new();
         self.polled_at = self.now_ms();

@@ -1,34 +1,21 @@
 //! Letting each task decide what it can: records in time order, timers at their
-//! deadlines, outputs stamped and sent, bad records to dead-letter, and a decision
-//! that panics caught at the boundary of that one record.
+//! deadlines, bad records to dead-letter, and a decision that panics caught at the
+//! boundary of that one record.
 
 use super::{Engine, EngineError};
 use crate::metrics::engine as metrics;
-use crate::processor::{Decoded, InputRecord, OutRecord, Processor, Rejection};
-use crate::record::{Outgoing, Record};
+use crate::processor::{Decoded, InputRecord, Processor, Rejection};
+use crate::record::Record;
 use crate::task::{Next, Task, TaskId};
 use crate::transport::Transport;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use wismo_codec::dead_letter_kind;
 use wismo_core::model::{Origin, Timestamp};
 
 /// Why a record or timer whose decision panicked goes to dead-letter.
 const PANICKED: &str = "processing failed repeatedly: its decision panicked";
 
-/// Room kept under the output limit for the record's headers and framing.
-const HEADER_ALLOWANCE: usize = 256;
-
-/// Names an output by its content, to know it again when it is decided again.
-pub(super) fn content_fingerprint(key: &[u8], value: &[u8]) -> u64 {
-    let mut bytes = Vec::with_capacity(key.len() + value.len() + 1);
-    bytes.extend_from_slice(key);
-    bytes.push(0);
-    bytes.extend_from_slice(value);
-    crate::store::fingerprint(&bytes)
-}
-
-fn at(ms: i64) -> Timestamp {
+pub(super) fn at(ms: i64) -> Timestamp {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
@@ -111,7 +98,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 let Some(record) = task.pop(input) else {
                     return Ok(Some(false));
                 };
-                self.decide(task, record)?;
+                self.decide(task, input, record)?;
             }
         }
         self.uncommitted = true;
@@ -166,7 +153,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     let Some(record) = task.pop(input) else {
                         break;
                     };
-                    self.decide(task, record)?;
+                    self.decide(task, input, record)?;
                 }
             }
             self.uncommitted = true;
@@ -179,7 +166,12 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         Ok(done > 0)
     }
 
-    fn decide(&mut self, task: &mut Task<P::State>, record: Record) -> Result<(), EngineError> {
+    fn decide(
+        &mut self,
+        task: &mut Task<P::State>,
+        input: usize,
+        record: Record,
+    ) -> Result<(), EngineError> {
         let now = at(record.timestamp);
         let view = InputRecord {
             topic: &record.topic,
@@ -211,10 +203,17 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 )));
             }
         }
+        let fatal = self.config.fatal_on_key.as_deref().map(str::as_bytes);
+        if !self.producer_failed && fatal.is_some() && view.key == fatal {
+            self.producer_failed = true;
+            self.transport.fail_producer();
+        }
         let keyed_task = task.store.is_some();
         let failpoint = self.config.panic_on_key.as_deref();
         let processor = &mut self.processor;
         let store = &mut task.store;
+        let ahead = &task.ahead;
+        let writer = record.source.map(|s| s.task);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if failpoint.is_some() && view.key == failpoint.map(str::as_bytes) {
                 panic!("failpoint: a decision that panics");
@@ -222,14 +221,23 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             let decoded = processor.decode(&view)?;
             Ok::<_, Rejection>(match decoded {
                 Decoded::Forward(records) => records,
-                Decoded::Keyed { key, input } => {
+                Decoded::Keyed { key, input: event } => {
                     let Some(store) = store.as_mut().filter(|_| keyed_task) else {
                         return Err(Rejection::invalid(
                             "a record of a forward-only topic decoded to a keyed input",
                         ));
                     };
+                    if ahead
+                        .get(&key)
+                        .is_some_and(|p| p.covers(input, writer, record.offset))
+                    {
+                        // Its state holds this decision already, and its outputs
+                        // were acknowledged before that state was written.
+                        metrics().repeated_total.inc();
+                        return Ok(Vec::new());
+                    }
                     let state = store.take(&key);
-                    let step = processor.decide(&key, state, input, now);
+                    let step = processor.decide(&key, state, event, now);
                     let deadline = step.state.as_ref().and_then(|s| processor.next_deadline(s));
                     store.put(key, step.state, deadline);
                     step.records
@@ -333,100 +341,6 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         for r in step.records {
             self.emit(task, r, due)?;
         }
-        Ok(())
-    }
-
-    /// Stamps an output and sends it. Records for internal topics name their task.
-    /// One the broker would refuse (too large, or refused before in a transaction)
-    /// goes to dead-letter instead: the same way live and in replay.
-    pub(super) fn emit(
-        &mut self,
-        task: &mut Task<P::State>,
-        record: OutRecord,
-        decided_at: i64,
-    ) -> Result<(), EngineError> {
-        let record = match self.refusal(&record) {
-            Some(reason) => {
-                let letter = self.unproducible(record, &reason, decided_at);
-                if self.refusal(&letter).is_some() {
-                    // Only a broker limit below wismo's own gets here.
-                    metrics().dead_letters.with_label_values(&["lost"]).inc();
-                    tracing::error!(topic = %letter.topic, "the dead letter of an unproducible output is refused too; counted as lost");
-                    return Ok(());
-                }
-                letter
-            }
-            None => record,
-        };
-        let not_before = record.not_before.map_or(i64::MIN, |t| t.timestamp_millis());
-        let stamp = task.stamp(decided_at.max(not_before));
-        if let Some(t) = record.detectable_at {
-            self.detectable.push(t.timestamp_millis());
-        }
-        let internal = self.groups[task.id.group].writes.contains(&record.topic);
-        let outgoing = Outgoing {
-            topic: Arc::from(record.topic.as_str()),
-            partition: None,
-            key: Some(record.key.into_bytes()),
-            value: Some(record.payload),
-            timestamp: stamp,
-            source: internal.then_some(task.source),
-            watermark: None,
-        };
-        self.send(outgoing)
-    }
-
-    /// Why the broker would refuse this output, if it would.
-    fn refusal(&self, record: &OutRecord) -> Option<String> {
-        let size = record.key.len() + record.payload.len() + HEADER_ALLOWANCE;
-        if size > self.config.max_output_bytes {
-            return Some(format!(
-                "an output for {} of {size} bytes is over the limit of {} bytes",
-                record.topic, self.config.max_output_bytes
-            ));
-        }
-        if !self.refused_outputs.is_empty()
-            && self.refused_outputs.contains(&(
-                Arc::from(record.topic.as_str()),
-                content_fingerprint(record.key.as_bytes(), &record.payload),
-            ))
-        {
-            return Some(format!(
-                "the broker refused this output for {}",
-                record.topic
-            ));
-        }
-        None
-    }
-
-    fn unproducible(&self, record: OutRecord, reason: &str, decided_at: i64) -> OutRecord {
-        metrics()
-            .dead_letters
-            .with_label_values(&[dead_letter_kind::UNDELIVERABLE])
-            .inc();
-        tracing::warn!(topic = %record.topic, bytes = record.payload.len(), "output cannot be produced; to dead-letter");
-        let origin = self.deciding.clone().unwrap_or_else(|| Origin {
-            topic: record.topic.clone(),
-            partition: -1,
-            offset: -1,
-        });
-        self.dead_letters.letter(
-            &origin,
-            Some(record.key.into_bytes()),
-            Some(record.payload),
-            dead_letter_kind::UNDELIVERABLE,
-            reason,
-            at(decided_at),
-        )
-    }
-
-    pub(super) fn send(&mut self, outgoing: Outgoing) -> Result<(), EngineError> {
-        if self.transactional() && !self.transaction_open {
-            self.transport.begin_transaction()?;
-            self.transaction_open = true;
-        }
-        self.produced.inc(&metrics().produced, &outgoing.topic);
-        self.transport.send(outgoing)?;
         Ok(())
     }
 }

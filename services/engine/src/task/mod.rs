@@ -10,9 +10,10 @@
 
 mod queue;
 
-pub(crate) use queue::{Clockwork, InputQueue};
+pub(crate) use queue::{Clockwork, InputQueue, Pushed};
 
 use crate::breaker::{Breaker, Marker};
+use crate::changelog::{Mark, Position};
 use crate::record::{Record, Source, TopicPartition};
 use crate::store::StateStore;
 use wismo_core::model::Timestamp;
@@ -60,9 +61,25 @@ pub(crate) struct Task<S> {
     pub sent_watermark: i64,
     pub watermark_sent_at: i64,
     pub breaker: Breaker,
+    /// Keys whose restored state already holds decisions past the committed
+    /// offsets (at-least-once, written before a crash), and how far: the records
+    /// it covers are not decided again.
+    pub ahead: std::collections::HashMap<String, Position>,
 }
 
 impl<S> Task<S> {
+    /// How far this task has decided, input by input.
+    pub fn position(&self) -> Position {
+        let marks = self.queues.iter().enumerate().flat_map(|(i, q)| {
+            q.decided().into_iter().map(move |(writer, offset)| Mark {
+                input: u8::try_from(i).unwrap_or(u8::MAX),
+                writer,
+                offset,
+            })
+        });
+        Position::new(marks.collect())
+    }
+
     /// The earliest time any input may still deliver.
     pub fn frontier(&self, clock: &Clockwork) -> i64 {
         self.queues

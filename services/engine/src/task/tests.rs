@@ -35,6 +35,7 @@ fn task(inputs: usize) -> Task<u32> {
         sent_watermark: i64::MIN,
         watermark_sent_at: 0,
         breaker: Default::default(),
+        ahead: Default::default(),
     }
 }
 

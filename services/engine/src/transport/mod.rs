@@ -64,6 +64,14 @@ pub enum TransportError {
     /// Another instance took over this one's transactional id or group generation.
     #[error("fenced: {0}")]
     Fenced(String),
+    /// The producer failed for good (librdkafka's fatal errors: fenced by a newer
+    /// epoch, an invalid transactional state) and the transport put a new one in
+    /// its place under the same transactional id, which fences the old one and
+    /// aborts its open transaction. What was sent since the last commit may be
+    /// gone: the engine rewinds to that commit (as Kafka Streams closes its tasks
+    /// dirty and re-creates the thread's producer).
+    #[error("the producer failed for good and was replaced: {0}")]
+    ProducerReplaced(String),
     /// A transaction failed because the broker refused these records for good
     /// (too large, invalid): the transaction is to be aborted and decided again.
     #[error("the broker refused {} record(s) of the transaction: {}", .0.len(), .0.first().map_or("", |f| f.error.as_str()))]
@@ -132,6 +140,11 @@ pub trait Transport {
     fn lag(&self, _partition: &TopicPartition) -> Option<i64> {
         None
     }
+
+    /// Testing only: the producer fails for good, as librdkafka's does when the
+    /// broker fences it; the next producer call reports
+    /// [`TransportError::ProducerReplaced`].
+    fn fail_producer(&mut self);
 
     /// Leaves the group.
     fn close(&mut self);

@@ -176,8 +176,11 @@ impl Chaos {
             return Faults::default();
         }
         let crash = self.crashes_left > 0 && self.rng.random_bool(0.5);
+        // A producer that fails for good is replaced: no crash, a rewind.
+        let producer_fails = self.rng.random_bool(0.25);
         Faults {
             crash_after_calls: crash.then(|| self.rng.random_range(1..120)),
+            producer_fails_after_calls: producer_fails.then(|| self.rng.random_range(0..200)),
             ..Faults::default()
         }
     }

@@ -3,6 +3,7 @@
 mod clients;
 mod delivery;
 mod poll;
+mod producer;
 mod purge;
 mod refusal;
 mod restore;
@@ -12,12 +13,12 @@ pub use restore::read as read_changelog;
 
 use crate::config::RuntimeConfig;
 use anyhow::Context;
-use delivery::{is_permanent, DeliveryTracker};
+use delivery::is_permanent;
 use poll::{EventQueue, TopicNames};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use retry::{riding_out, until_done};
 use std::sync::mpsc;
@@ -26,7 +27,6 @@ use wismo_engine::record::{headers, Outgoing, TopicPartition};
 use wismo_engine::transport::{
     ChangelogEntry, Committed, DeliveryFailure, Event, OffsetCommit, Transport, TransportError,
 };
-use wismo_engine::DeliveryMode;
 
 /// How long a broker call may take before it counts as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +39,7 @@ pub struct KafkaTransport {
     // Declared before the consumer: the queue refers to it and goes first.
     queue: EventQueue,
     consumer: BaseConsumer,
-    producer: ThreadedProducer<DeliveryTracker>,
+    producer: producer::Producer,
     names: TopicNames,
     config: RuntimeConfig,
     restored_tx: mpsc::Sender<restore::Finished>,
@@ -53,13 +53,6 @@ pub struct KafkaTransport {
 
 fn failed(e: impl std::fmt::Display) -> TransportError {
     TransportError::Failed(e.to_string())
-}
-
-fn transaction_error(e: KafkaError) -> TransportError {
-    match &e {
-        KafkaError::Transaction(t) if t.is_fatal() => TransportError::Fenced(e.to_string()),
-        _ => failed(e),
-    }
 }
 
 fn tpl(partitions: &[TopicPartition]) -> TopicPartitionList {
@@ -88,21 +81,14 @@ fn offsets_tpl(offsets: &[OffsetCommit]) -> Result<TopicPartitionList, Transport
 
 impl KafkaTransport {
     pub fn connect(config: &RuntimeConfig) -> anyhow::Result<Self> {
-        let producer: ThreadedProducer<DeliveryTracker> = clients::producer(config)
-            .create_with_context(DeliveryTracker::default())
-            .map_err(refusal::redacted)
-            .context("creating the producer")?;
+        let producer = producer::create(config)?;
         // A refused login stops the service here, in seconds, not in retries.
         refusal::check(&producer, &config.bootstrap_servers)?;
         let consumer: BaseConsumer = clients::consumer(config)
             .create()
             .map_err(refusal::redacted)
             .context("creating the consumer")?;
-        if config.engine.delivery == DeliveryMode::Transactional {
-            producer
-                .init_transactions(CALL_TIMEOUT)
-                .context("initialising transactions")?;
-        }
+        producer::init(&producer, config)?;
         let (restored_tx, restored_rx) = mpsc::channel();
         Ok(KafkaTransport {
             queue: EventQueue::new(&consumer),
@@ -308,7 +294,7 @@ impl Transport for KafkaTransport {
                     });
                     return Ok(());
                 }
-                Err((e, _)) => return Err(failed(e)),
+                Err((e, _)) => return Err(self.producer_error(e)),
             }
         }
     }
@@ -329,6 +315,9 @@ impl Transport for KafkaTransport {
         }
         let (mut refused, failure) = self.producer.context().take();
         if let Some(e) = failure {
+            if self.producer.client().fatal_error().is_some() {
+                return Err(self.producer_error(KafkaError::Flush(RDKafkaErrorCode::Fatal)));
+            }
             return Err(TransportError::Failed(e));
         }
         refused.append(&mut self.refused_at_send);
@@ -345,7 +334,9 @@ impl Transport for KafkaTransport {
     }
 
     fn begin_transaction(&mut self) -> Result<(), TransportError> {
-        self.producer.begin_transaction().map_err(transaction_error)
+        self.producer
+            .begin_transaction()
+            .map_err(|e| self.producer_error(e))
     }
 
     fn commit_transaction(&mut self, offsets: &[OffsetCommit]) -> Result<(), TransportError> {
@@ -359,17 +350,23 @@ impl Transport for KafkaTransport {
                 self.producer
                     .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
             })
-            .map_err(transaction_error)?;
+            .map_err(|e| self.producer_error(e))?;
         }
         let committed = until_done("commit_transaction", || {
             self.producer.commit_transaction(CALL_TIMEOUT)
         });
+        let committed = match committed {
+            Err(e) if producer::fatal(&self.producer, &e).is_some() => {
+                return Err(self.producer_error(e))
+            }
+            other => other,
+        };
         let (mut refused, failure) = self.producer.context().take();
         refused.append(&mut self.refused_at_send);
         if !refused.is_empty() {
             return Err(TransportError::Refused(refused));
         }
-        committed.map_err(transaction_error)?;
+        committed.map_err(failed)?;
         match failure {
             Some(e) => Err(TransportError::Failed(e)),
             None => Ok(()),
@@ -382,7 +379,7 @@ impl Transport for KafkaTransport {
         until_done("abort_transaction", || {
             self.producer.abort_transaction(CALL_TIMEOUT)
         })
-        .map_err(transaction_error)
+        .map_err(|e| self.producer_error(e))
     }
 
     fn start_restore(&mut self, partition: TopicPartition) {
@@ -393,6 +390,10 @@ impl Transport for KafkaTransport {
         &mut self,
     ) -> Vec<(TopicPartition, Result<Vec<ChangelogEntry>, TransportError>)> {
         self.restored_rx.try_iter().collect()
+    }
+
+    fn fail_producer(&mut self) {
+        producer::fail_for_testing(&self.producer);
     }
 
     fn close(&mut self) {

@@ -7,10 +7,12 @@
 //! in the partition before the other's earlier ones. The queue keeps up to its
 //! limit in memory and each writer's further records in its [`Spill`] (local files
 //! in the services), in order, so memory stays bounded, the partition is read once,
-//! and nothing is decided out of order.
+//! and nothing is decided out of order. A writer's copies of records it sent
+//! before a restart are dropped ([`Replays`]).
 
+use super::replays::Replays;
 use super::spill::Spill;
-use super::{Clockwork, Head};
+use super::{Clockwork, Head, Pushed};
 use crate::checkpoint::WriterMark;
 use crate::record::Record;
 use std::collections::{BTreeMap, VecDeque};
@@ -33,12 +35,17 @@ struct Writer {
     /// Wall time of the last record or watermark from this writer.
     heard_at: i64,
     timed_out: bool,
-    /// Offset of the last record of this writer decided.
+    /// Offset of the last record of this writer decided, or of a copy dropped
+    /// once every record of it before was decided.
     decided_to: Option<i64>,
+    /// Offset of its last record read.
+    last_offset: Option<i64>,
     /// Records of this writer up to this offset were decided before a restart.
     skip_to: Option<i64>,
     /// Its spill failed: nothing more of it is known (the engine stops on it).
     broken: bool,
+    /// Its records that it may send again.
+    replays: Replays,
 }
 
 impl Writer {
@@ -50,8 +57,10 @@ impl Writer {
             heard_at: 0,
             timed_out: false,
             decided_to: None,
+            last_offset: None,
             skip_to: None,
             broken: false,
+            replays: Replays::default(),
         }
     }
 
@@ -145,15 +154,15 @@ impl MergedQueue {
         }
     }
 
-    /// Takes in a record; returns whether it went to the spill.
-    pub fn push(&mut self, record: Record, wall: i64) -> bool {
+    /// Takes in a record.
+    pub fn push(&mut self, record: Record, wall: i64) -> Pushed {
         self.position = Some(
             self.position
                 .map_or(record.offset + 1, |p| p.max(record.offset + 1)),
         );
         let Some(source) = record.source else {
             // wismo writes nothing untagged here; it moves no time.
-            return false;
+            return Pushed::Kept;
         };
         self.of = self.of.max(source.of);
         let room = self.len < self.limit;
@@ -166,16 +175,28 @@ impl MergedQueue {
         w.timed_out = false;
         if let Some(mark) = record.watermark {
             w.frontier = w.frontier.max(mark);
-            return false;
+            w.replays.forget_before(mark);
+            return Pushed::Kept;
         }
         w.frontier = w.frontier.max(record.timestamp);
+        w.last_offset = Some(record.offset);
+        // Remembered even when skipped: decided before a restart, it may come again.
+        let repeated = w.replays.repeated(&record);
         if w.skip_to.is_some_and(|t| record.offset <= t) || w.broken {
-            return false;
+            return Pushed::Kept;
+        }
+        if repeated {
+            // Consumed like a decided record, so a restart skips it too.
+            if w.is_empty() {
+                w.decided_to = Some(record.offset);
+                w.replays.consumed_to(record.offset);
+            }
+            return Pushed::Repeated;
         }
         if w.spilled.is_empty() && (room || w.records.is_empty()) {
             w.records.push_back(record);
             self.len += 1;
-            return false;
+            return Pushed::Kept;
         }
         let offset = record.offset;
         match w.spilled.push(record) {
@@ -185,7 +206,7 @@ impl MergedQueue {
                 self.fail(e, offset);
             }
         }
-        true
+        Pushed::Spilled
     }
 
     fn fail(&mut self, error: io::Error, from: i64) {
@@ -210,8 +231,14 @@ impl MergedQueue {
             .0;
         let w = self.writers.get_mut(&task)?;
         let record = w.records.pop_front()?;
-        w.decided_to = Some(record.offset);
         self.len -= 1;
+        // With nothing of this writer left, the copies read after it are consumed.
+        let consumed = match w.last_offset {
+            Some(last) if w.is_empty() => last.max(record.offset),
+            _ => record.offset,
+        };
+        w.decided_to = Some(consumed);
+        w.replays.consumed_to(consumed);
         if w.records.is_empty() && !w.spilled.is_empty() {
             let most = REFILL.min(self.limit.saturating_sub(self.len)).max(1);
             match w.refill(&record, most) {
@@ -255,6 +282,13 @@ impl MergedQueue {
             }
         }
         n
+    }
+
+    pub fn decided(&self) -> Vec<(Option<u32>, i64)> {
+        self.writers
+            .iter()
+            .filter_map(|(task, w)| Some((Some(*task), w.decided_to?)))
+            .collect()
     }
 
     pub fn writer_marks(&self) -> Vec<WriterMark> {
@@ -312,13 +346,14 @@ impl MergedQueue {
     }
 
     /// Every record before it was decided: none kept (a writer's records in
-    /// memory come before its spilled ones), none unread.
+    /// memory come before its spilled ones), none unread, and none a writer may
+    /// still send again (so a restart remembers them again).
     pub fn commit_offset(&self) -> Option<i64> {
         let position = self.position?;
-        let pending = self
-            .writers
-            .values()
-            .filter_map(|w| w.records.front().map(|r| r.offset));
+        let pending = self.writers.values().flat_map(|w| {
+            let head = w.records.front().map(|r| r.offset);
+            head.into_iter().chain(w.replays.first_offset())
+        });
         Some(pending.chain(self.failed_from).fold(position, i64::min))
     }
 }

@@ -6,6 +6,7 @@
 //! time ([`merge`]).
 
 mod merge;
+mod replays;
 mod spill;
 
 use crate::checkpoint::WriterMark;
@@ -17,6 +18,16 @@ use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+
+/// What became of a fetched record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Kept,
+    /// Kept in the spill, waiting for another writer.
+    Spilled,
+    /// A copy of a record its writer sent before it restarted: dropped.
+    Repeated,
+}
 
 /// Event-time bounds the queue needs from its task.
 #[derive(Debug, Clone, Copy)]
@@ -135,13 +146,12 @@ impl InputQueue {
     }
 
     /// Takes in a fetched record. On an internal topic a watermark only moves time.
-    /// Returns whether the record went to a spill.
-    pub fn push(&mut self, record: Record, wall: i64) -> bool {
+    pub fn push(&mut self, record: Record, wall: i64) -> Pushed {
         self.at_end = false;
         match &mut self.buffer {
             Buffer::External(q) => {
                 q.push_back(record);
-                false
+                Pushed::Kept
             }
             Buffer::Internal(m) => m.push(record, wall),
         }
@@ -220,6 +230,18 @@ impl InputQueue {
 
     /// What is known of each writer, for the checkpoint: how far its records were
     /// decided, and its frontier (so a restart need not wait to hear from it).
+    /// The last offset decided, and of which writer on an internal input.
+    pub fn decided(&self) -> Vec<(Option<u32>, i64)> {
+        match &self.buffer {
+            Buffer::External(_) => self
+                .consumed_to
+                .map(|c| (None, c - 1))
+                .into_iter()
+                .collect(),
+            Buffer::Internal(m) => m.decided(),
+        }
+    }
+
     pub fn writer_marks(&self) -> Vec<WriterMark> {
         match &self.buffer {
             Buffer::External(_) => Vec::new(),
@@ -313,7 +335,13 @@ mod tests {
         // Offset 0 is still to decide, so nothing past it is committed.
         assert_eq!(q.commit_offset(), Some(0));
         assert_eq!(q.pop().map(|r| r.offset), Some(0));
-        assert_eq!(q.commit_offset(), Some(4));
+        // Decided, but each writer may send its records again until its watermark
+        // passes them: a restart must read them again to know the copies.
+        assert_eq!(q.commit_offset(), Some(0));
+        q.push(rec(4, 0, Some(0), Some(600)), 0);
+        assert_eq!(q.commit_offset(), Some(3));
+        q.push(rec(5, 0, Some(1), Some(600)), 0);
+        assert_eq!(q.commit_offset(), Some(6));
     }
 
     #[test]
@@ -346,6 +374,10 @@ mod tests {
             12,
             "writer 1 is known up to its last record"
         );
+        // What was skipped is remembered, as a writer may send it again.
+        assert_eq!(q.commit_offset(), Some(2));
+        q.push(rec(7, 0, Some(0), Some(20)), 0);
+        q.push(rec(8, 0, Some(1), Some(20)), 0);
         assert_eq!(q.commit_offset(), Some(6));
     }
 

@@ -39,6 +39,10 @@ pub struct Faults {
     /// The broker's record size limit (key and value): a larger record is refused
     /// for good, as Kafka refuses one over `max.message.bytes`.
     pub max_record_bytes: Option<usize>,
+    /// After this many sends and flushes the producer fails for good (as a
+    /// fenced Kafka producer does): the next producer call reports
+    /// [`TransportError::ProducerReplaced`].
+    pub producer_fails_after_calls: Option<u64>,
 }
 
 pub struct MemoryTransport {
@@ -62,6 +66,8 @@ pub struct MemoryTransport {
     rng: Option<ChaCha8Rng>,
     faults: Faults,
     crashed: bool,
+    /// The producer failed for good; the next producer call replaces it.
+    producer_failed: bool,
 }
 
 impl MemoryTransport {
@@ -83,6 +89,7 @@ impl MemoryTransport {
             rng: None,
             faults: Faults::default(),
             crashed: false,
+            producer_failed: false,
         }
     }
 
@@ -114,6 +121,36 @@ impl MemoryTransport {
             *n -= 1;
         }
         Ok(())
+    }
+
+    /// Counts a producer call against the fault schedule; a failed producer is
+    /// replaced: its open transaction is aborted, and of what was in flight
+    /// outside one, some reached the log before it failed.
+    fn producer_call(&mut self) -> Result<(), TransportError> {
+        if let Some(n) = self.faults.producer_fails_after_calls.as_mut() {
+            match n.checked_sub(1) {
+                Some(left) => *n = left,
+                None => {
+                    self.faults.producer_fails_after_calls = None;
+                    self.producer_failed = true;
+                }
+            }
+        }
+        if !std::mem::take(&mut self.producer_failed) {
+            return Ok(());
+        }
+        self.transaction = None;
+        let unflushed = std::mem::take(&mut self.unflushed);
+        let keep = self
+            .rng
+            .as_mut()
+            .map_or(unflushed.len() / 2, |r| r.random_range(0..=unflushed.len()));
+        let (records, _) = self.refuse_too_large(unflushed.into_iter().take(keep).collect());
+        self.log.append(records)?;
+        Err(TransportError::ProducerReplaced(format!(
+            "{}'s producer failed (simulated)",
+            self.member
+        )))
     }
 
     /// Splits off what the broker would refuse for its size.
@@ -264,6 +301,7 @@ impl Transport for MemoryTransport {
 
     fn send(&mut self, record: Outgoing) -> Result<(), TransportError> {
         self.call()?;
+        self.producer_call()?;
         match self.transaction.as_mut() {
             Some(t) => t.push(record),
             None => self.unflushed.push(record),
@@ -272,6 +310,7 @@ impl Transport for MemoryTransport {
     }
 
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError> {
+        self.producer_call()?;
         let unflushed = std::mem::take(&mut self.unflushed);
         let (records, refused) = self.refuse_too_large(unflushed);
         if let Err(e) = self.call() {
@@ -294,6 +333,7 @@ impl Transport for MemoryTransport {
     }
 
     fn begin_transaction(&mut self) -> Result<(), TransportError> {
+        self.producer_call()?;
         if self.transaction.is_some() {
             return Err(TransportError::Failed(
                 "a transaction is already open".into(),
@@ -304,6 +344,7 @@ impl Transport for MemoryTransport {
     }
 
     fn commit_transaction(&mut self, offsets: &[OffsetCommit]) -> Result<(), TransportError> {
+        self.producer_call()?;
         let records = self
             .transaction
             .take()
@@ -361,6 +402,10 @@ impl Transport for MemoryTransport {
         for (tp, offset) in below {
             self.log.purge(tp, *offset);
         }
+    }
+
+    fn fail_producer(&mut self) {
+        self.producer_failed = true;
     }
 
     fn close(&mut self) {

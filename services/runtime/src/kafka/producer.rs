@@ -1,0 +1,98 @@
+//! The producer, and a new one in its place when it fails for good.
+//!
+//! librdkafka makes some producer errors fatal (fenced by a newer epoch, an
+//! invalid transactional state, an idempotence sequence it cannot repair): the
+//! client refuses every call after them. Kafka Streams then closes its tasks dirty
+//! and creates a new producer with the same transactional id; so does wismo.
+
+use super::delivery::DeliveryTracker;
+use super::refusal;
+use super::retry::riding_out;
+use crate::config::RuntimeConfig;
+use anyhow::Context;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{Producer as _, ThreadedProducer};
+use std::time::Duration;
+use wismo_engine::transport::TransportError;
+use wismo_engine::DeliveryMode;
+
+pub(crate) type Producer = ThreadedProducer<DeliveryTracker>;
+
+/// How long one `init_transactions` may take before it is made again.
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn create(config: &RuntimeConfig) -> anyhow::Result<Producer> {
+    super::clients::producer(config)
+        .create_with_context(DeliveryTracker::default())
+        .map_err(refusal::redacted)
+        .context("creating the producer")
+}
+
+/// In transactional mode, registers the transactional id: the coordinator fences
+/// every earlier producer with it and aborts what that one left open.
+pub(crate) fn init(producer: &Producer, config: &RuntimeConfig) -> anyhow::Result<()> {
+    if config.engine.delivery == DeliveryMode::Transactional {
+        riding_out("initialising transactions", || {
+            producer.init_transactions(INIT_TIMEOUT)
+        })
+        .context("initialising transactions")?;
+    }
+    Ok(())
+}
+
+/// A producer that replaces one that failed for good.
+pub(crate) fn replacement(config: &RuntimeConfig) -> anyhow::Result<Producer> {
+    let producer = create(config)?;
+    init(&producer, config)?;
+    Ok(producer)
+}
+
+/// Why the producer failed for good, if it has.
+pub(crate) fn fatal(producer: &Producer, error: &KafkaError) -> Option<String> {
+    let fatal_call = matches!(error, KafkaError::Transaction(t) if t.is_fatal());
+    match producer.client().fatal_error() {
+        Some((code, reason)) => Some(format!("{code:?}: {reason}")),
+        None => fatal_call.then(|| error.to_string()),
+    }
+}
+
+/// Testing only: raises a fatal error in the producer, as a broker fencing it
+/// would (librdkafka's own hook for testing this path).
+pub(crate) fn fail_for_testing(producer: &Producer) {
+    let reason = c"failpoint: the producer fails for good";
+    // SAFETY: the client pointer is live for the producer's lifetime, and the
+    // reason is a NUL-terminated string librdkafka copies.
+    let raised = unsafe {
+        rdkafka::bindings::rd_kafka_test_fatal_error(
+            producer.client().native_ptr(),
+            rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_INVALID_TXN_STATE,
+            reason.as_ptr(),
+        )
+    };
+    tracing::warn!(?raised, "failpoint: the producer fails for good");
+}
+
+impl super::KafkaTransport {
+    /// A producer error; if the producer failed for good, a new one takes its
+    /// place and the engine is told to rewind.
+    pub(super) fn producer_error(&mut self, e: KafkaError) -> TransportError {
+        let Some(why) = fatal(&self.producer, &e) else {
+            return super::failed(e);
+        };
+        let error = if why == e.to_string() {
+            why
+        } else {
+            format!("{e} ({why})")
+        };
+        tracing::warn!(%error, "the producer failed for good; creating a new one");
+        match replacement(&self.config) {
+            Ok(new) => {
+                // The old one goes: its queue purged, its client destroyed.
+                drop(std::mem::replace(&mut self.producer, new));
+                self.refused_at_send.clear();
+                TransportError::ProducerReplaced(error)
+            }
+            Err(r) => super::failed(format!("{error}; and a new producer failed: {r:#}")),
+        }
+    }
+}
