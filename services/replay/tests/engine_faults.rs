@@ -231,22 +231,23 @@ fn a_producer_that_fails_for_good_is_replaced_without_a_restart() {
                 "{delivery:?} after {after}: never failed"
             );
             assert_eq!(restarts, 0, "{delivery:?} after {after}: a restart");
-            assert_eq!(
-                differences(&got, &want),
-                vec![],
-                "{delivery:?} after {after}: every command as in a clean run"
-            );
-            for (id, copies) in &got.commands {
-                assert!(
-                    copies.iter().all(|c| c == &copies[0]),
-                    "{delivery:?} after {after}: {id:?} repeated with other bytes"
-                );
-            }
+            assert_as_clean_run(&got, &want, &format!("{delivery:?} after {after}"));
             if delivery == DeliveryMode::Transactional {
                 let repeated: Vec<_> = got.repeated().collect();
                 assert!(repeated.is_empty(), "after {after}: {repeated:?}");
             }
         }
+    }
+}
+
+/// Every command as in the clean run, and every repeat the same record.
+fn assert_as_clean_run(got: &Outcome, want: &Outcome, context: &str) {
+    assert_eq!(differences(got, want), vec![], "{context}");
+    for (id, copies) in &got.commands {
+        assert!(
+            copies.iter().all(|c| c == &copies[0]),
+            "{context}: {id:?} repeated with other bytes"
+        );
     }
 }
 
@@ -422,14 +423,7 @@ fn copies_a_writer_sends_again_are_dropped_and_every_repeat_is_identical() {
                     Service::Dispatcher => Faults::default(),
                     _ => fault.clone(),
                 });
-                let context = format!("seed {seed}, {fault:?}");
-                assert_eq!(differences(&got, &want), vec![], "{context}");
-                for (id, copies) in &got.commands {
-                    assert!(
-                        copies.iter().all(|c| c == &copies[0]),
-                        "{context}: {id:?} repeated with other bytes"
-                    );
-                }
+                assert_as_clean_run(&got, &want, &format!("seed {seed}, {fault:?}"));
             }
         }
     }
@@ -465,13 +459,7 @@ fn inputs_a_restored_state_already_holds_are_not_decided_twice() {
                     }
                 });
                 let context = format!("seed {seed}, {target:?} crashing after {after} calls");
-                assert_eq!(differences(&got, &want), vec![], "{context}");
-                for (id, copies) in &got.commands {
-                    assert!(
-                        copies.iter().all(|c| c == &copies[0]),
-                        "{context}: {id:?} repeated with other bytes"
-                    );
-                }
+                assert_as_clean_run(&got, &want, &context);
             }
         }
     }
