@@ -145,8 +145,9 @@ impl Breaker {
         self.started_on = None;
     }
 
-    /// Its checkpoint goes into a commit while it holds no record and no timer is
-    /// due: whatever crashed the process was not this task's, so its restarts are
+    /// Its checkpoint goes into a commit while it has read every input to its end,
+    /// holds no record and no timer is due: whatever crashed the process was not
+    /// this task's (a task that crashes on a record holds it), so its restarts are
     /// behind it. (An idle task that rebalances move from instance to instance is
     /// formed again each time; that is no crash loop.)
     pub fn idle_at_commit(&mut self) {

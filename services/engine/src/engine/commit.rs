@@ -243,9 +243,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                     watermarks.push((task.id, mark));
                 }
             }
-            // Nothing fetched and nothing due: what it crashed on, if anything, is
-            // not this task's.
-            if task.buffered() == 0 && task.next(&clock) == Next::Wait {
+            // Read to the end of every input, nothing left and nothing due: what
+            // crashed the process, if anything, was not this task's.
+            let idle = task.buffered() == 0 && task.queues.iter().all(|q| q.at_end);
+            if idle && task.next(&clock) == Next::Wait {
                 task.breaker.idle_at_commit();
             }
             for (tp, queue) in task.partitions.iter().zip(&task.queues) {
