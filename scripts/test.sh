@@ -22,7 +22,7 @@
 # WISMO_HEAVY=1 adds 10,000 simulation seeds per test in release. Extra
 # arguments are passed to `cargo test`, e.g.
 # `scripts/test.sh -p wismo-e2e` (then steps 6 to 8 are skipped). With CI set,
-# cargo runs --locked.
+# cargo runs --locked and without incremental caches.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,6 +30,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 if [ -n "${CI:-}" ]; then
     export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+    # A clean checkout builds once: incremental caches would only take disk.
+    export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
     locked=(--locked)
 else
     locked=()
