@@ -4,7 +4,8 @@
 //! topics sees every command exactly once; in at-least-once mode every command is
 //! there and a repeat is the same record. Either way the commands are exactly
 //! those `replay` decides for the same input, whole record for whole record.
-//! And a producer that fails for good mid-stream is replaced without a restart.
+//! And a producer that fails for good, or gets stuck in a call, mid-stream is
+//! replaced without a restart.
 
 mod common;
 
@@ -143,6 +144,34 @@ fn at_least_once_commands_survive_crashes_with_identical_repeats() -> anyhow::Re
 /// a `read_committed` reader sees every command exactly once, as replay decides it.
 #[test]
 fn a_producer_that_fails_for_good_is_replaced_without_a_restart() -> anyhow::Result<()> {
+    // The scan-matcher and the order-tracker read orders by order id, the
+    // dispatcher commands by customer id.
+    let keys = ["w1-o1", "w2-o2", "c-w3-o4"];
+    replaced_without_a_restart(
+        |service| vec![("WISMO_FAILPOINT_FATAL_KEY", keys[service])],
+        "failpoint: the producer fails for good",
+    )
+}
+
+/// librdkafka's `send_offsets_to_transaction` can block for good once the group
+/// coordinator it knew went away (seen after a broker outage). Each service's
+/// first one never returns here (a failpoint); each replaces its producer and
+/// goes on as above.
+#[test]
+fn a_producer_stuck_in_a_call_is_replaced_without_a_restart() -> anyhow::Result<()> {
+    replaced_without_a_restart(
+        |_| vec![("WISMO_FAILPOINT_HANG_SEND_OFFSETS", "true")],
+        "send_offsets_to_transaction did not return within",
+    )
+}
+
+/// Runs the three services in transactional mode, each with its failpoint, and
+/// checks that each replaced its producer (for the reason `why` names), none
+/// exited, and the commands are replay's, each once.
+fn replaced_without_a_restart(
+    failpoint: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
+    why: &str,
+) -> anyhow::Result<()> {
     let stage = Stage::new(2)?;
     let policy = policy_file(POLICY)?;
     let env = [
@@ -150,17 +179,11 @@ fn a_producer_that_fails_for_good_is_replaced_without_a_restart() -> anyhow::Res
         ("WISMO_COALESCE_WINDOW", "1s"),
         ("WISMO_DELIVERY_MODE", "transactional"),
     ];
-    // The scan-matcher and the order-tracker read orders by order id, the
-    // dispatcher commands by customer id.
-    let failing = |key: &'static str| {
-        let mut vars = env.to_vec();
-        vars.push(("WISMO_FAILPOINT_FATAL_KEY", key));
-        vars
-    };
+    let failing = |service: usize| [env.to_vec(), failpoint(service)].concat();
     let mut services = vec![
-        start(&stage, "scan-matcher", &failing("w1-o1"))?,
-        start(&stage, "order-tracker", &failing("w2-o2"))?,
-        start(&stage, "dispatcher", &failing("c-w3-o4"))?,
+        start(&stage, "scan-matcher", &failing(0))?,
+        start(&stage, "order-tracker", &failing(1))?,
+        start(&stage, "dispatcher", &failing(2))?,
     ];
     for w in 0..WAVES {
         publish(&stage, &wave(w, now_ms()))?;
@@ -177,7 +200,7 @@ fn a_producer_that_fails_for_good_is_replaced_without_a_restart() -> anyhow::Res
         let log = service.process.log_tail(100_000);
         assert!(service.process.is_running(), "{log}");
         assert!(
-            log.contains("the producer failed for good and was replaced"),
+            log.contains("the producer failed for good and was replaced") && log.contains(why),
             "the failpoint did not fire: {log}"
         );
     }

@@ -25,6 +25,9 @@ pub struct RuntimeConfig {
     pub lookup: LookupAccess,
     /// Where the instance's spill directory is made (`WISMO_SPILL_DIR`).
     pub spill_root: std::path::PathBuf,
+    /// Testing only (`WISMO_FAILPOINT_HANG_SEND_OFFSETS`): the first
+    /// `send_offsets_to_transaction` never returns, as librdkafka's can.
+    pub hang_send_offsets: bool,
 }
 
 /// librdkafka properties whose values are credentials.
@@ -167,6 +170,7 @@ impl RuntimeConfig {
             spill_root: env
                 .optional("WISMO_SPILL_DIR")
                 .map_or_else(|| std::env::temp_dir().join("wismo-spill"), Into::into),
+            hang_send_offsets: env.parse("WISMO_FAILPOINT_HANG_SEND_OFFSETS", false)?,
         })
     }
 }

@@ -68,7 +68,12 @@ pub(crate) fn producer(config: &RuntimeConfig) -> ClientConfig {
         c.set(
             "transactional.id",
             format!("{}-{}", config.group_id, config.instance_id),
-        );
+        )
+        // Kafka Streams' value: a transaction left open by an instance that died
+        // under a name nobody takes again (a Deployment's pod) holds back every
+        // read_committed reader of its partitions until the coordinator aborts
+        // it, 10 s on rather than librdkafka's 60.
+        .set("transaction.timeout.ms", "10000");
     }
     apply_overrides(&mut c, config, "producer.");
     c

@@ -1,5 +1,6 @@
 //! The engine's transport on Apache Kafka, through rdkafka.
 
+mod bounded;
 mod clients;
 mod delivery;
 mod poll;
@@ -21,7 +22,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use retry::{riding_out, until_done};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use wismo_engine::record::{headers, Outgoing, TopicPartition};
 use wismo_engine::transport::{
@@ -39,7 +40,8 @@ pub struct KafkaTransport {
     // Declared before the consumer: the queue refers to it and goes first.
     queue: EventQueue,
     consumer: BaseConsumer,
-    producer: producer::Producer,
+    /// Shared with a call made on a thread of its own ([`bounded`]).
+    producer: Arc<producer::Producer>,
     names: TopicNames,
     config: RuntimeConfig,
     restored_tx: mpsc::Sender<restore::Finished>,
@@ -93,7 +95,7 @@ impl KafkaTransport {
         Ok(KafkaTransport {
             queue: EventQueue::new(&consumer),
             consumer,
-            producer,
+            producer: Arc::new(producer),
             names: TopicNames::default(),
             config: config.clone(),
             restored_tx,
@@ -341,16 +343,7 @@ impl Transport for KafkaTransport {
 
     fn commit_transaction(&mut self, offsets: &[OffsetCommit]) -> Result<(), TransportError> {
         if !offsets.is_empty() {
-            let group = self
-                .consumer
-                .group_metadata()
-                .ok_or_else(|| failed("no consumer group metadata"))?;
-            let offsets = offsets_tpl(offsets)?;
-            until_done("send_offsets_to_transaction", || {
-                self.producer
-                    .send_offsets_to_transaction(&offsets, &group, CALL_TIMEOUT)
-            })
-            .map_err(|e| self.producer_error(e))?;
+            self.send_offsets_to_transaction(offsets)?;
         }
         let committed = until_done("commit_transaction", || {
             self.producer.commit_transaction(CALL_TIMEOUT)

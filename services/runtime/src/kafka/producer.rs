@@ -5,21 +5,30 @@
 //! client refuses every call after them. Kafka Streams then closes its tasks dirty
 //! and creates a new producer with the same transactional id; so does wismo.
 
+use super::bounded;
 use super::delivery::DeliveryTracker;
 use super::refusal;
-use super::retry::riding_out;
+use super::retry::{riding_out, until_done};
 use crate::config::RuntimeConfig;
 use anyhow::Context;
+use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{Producer as _, ThreadedProducer};
+use std::sync::Arc;
 use std::time::Duration;
-use wismo_engine::transport::TransportError;
+use wismo_engine::transport::{OffsetCommit, TransportError};
 use wismo_engine::DeliveryMode;
 
 pub(crate) type Producer = ThreadedProducer<DeliveryTracker>;
 
 /// How long one `init_transactions` may take before it is made again.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The timeout given to `send_offsets_to_transaction`, made again while the
+/// broker is away.
+const SEND_OFFSETS_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a `send_offsets_to_transaction` may run, past its own timeout,
+/// before the producer counts as stuck and is replaced.
+const SEND_OFFSETS_LIMIT: Duration = Duration::from_secs(15);
 
 pub(crate) fn create(config: &RuntimeConfig) -> anyhow::Result<Producer> {
     super::clients::producer(config)
@@ -73,6 +82,36 @@ pub(crate) fn fail_for_testing(producer: &Producer) {
 }
 
 impl super::KafkaTransport {
+    /// Adds the offsets to the open transaction, on a thread of its own
+    /// ([`bounded`]): a call that hangs gets the producer replaced.
+    pub(super) fn send_offsets_to_transaction(
+        &mut self,
+        offsets: &[OffsetCommit],
+    ) -> Result<(), TransportError> {
+        let group = (self.consumer.group_metadata())
+            .ok_or_else(|| super::failed("no consumer group metadata"))?;
+        let group = Arc::new(group);
+        let offsets = super::offsets_tpl(offsets)?;
+        let hang = self.config.hang_send_offsets;
+        let mut hung = None;
+        let sent = until_done("send_offsets_to_transaction", || {
+            let producer = Arc::clone(&self.producer);
+            let (group, offsets) = (Arc::clone(&group), offsets.clone());
+            let call = bounded::call("send_offsets_to_transaction", SEND_OFFSETS_LIMIT, move || {
+                bounded::hang_once(hang);
+                producer.send_offsets_to_transaction(&offsets, &group, SEND_OFFSETS_TIMEOUT)
+            });
+            call.unwrap_or_else(|h| {
+                hung = Some(h);
+                Ok(())
+            })
+        });
+        if let Some(hung) = hung {
+            return Err(self.replace_producer(hung.to_string()));
+        }
+        sent.map_err(|e| self.producer_error(e))
+    }
+
     /// A producer error; if the producer failed for good, a new one takes its
     /// place and the engine is told to rewind.
     pub(super) fn producer_error(&mut self, e: KafkaError) -> TransportError {
@@ -84,11 +123,18 @@ impl super::KafkaTransport {
         } else {
             format!("{e} ({why})")
         };
+        self.replace_producer(error)
+    }
+
+    /// A new producer in place of one that failed for good or got stuck; the
+    /// engine is told to rewind to its last commit.
+    fn replace_producer(&mut self, error: String) -> TransportError {
         tracing::warn!(%error, "the producer failed for good; creating a new one");
         match replacement(&self.config) {
             Ok(new) => {
-                // The old one goes: its queue purged, its client destroyed.
-                drop(std::mem::replace(&mut self.producer, new));
+                // The old one goes (its queue purged, its client destroyed) once
+                // nothing holds it: a call stuck on its thread may.
+                drop(std::mem::replace(&mut self.producer, Arc::new(new)));
                 self.refused_at_send.clear();
                 TransportError::ProducerReplaced(error)
             }
