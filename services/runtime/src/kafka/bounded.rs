@@ -14,7 +14,9 @@ use std::time::Duration;
 
 /// A call that did not return within its limit; it may still be running.
 #[derive(Debug, thiserror::Error)]
-#[error("{what} did not return within {limit:?} (librdkafka can block on a coordinator that went away)")]
+#[error(
+    "{what} did not return within {limit:?} (librdkafka can block on a coordinator that went away)"
+)]
 pub(crate) struct Hung {
     pub what: &'static str,
     pub limit: Duration,
@@ -65,7 +67,9 @@ mod tests {
         assert_eq!(call("quick", Duration::from_secs(5), || 7).unwrap(), 7);
         let (release, wait) = mpsc::channel::<()>();
         let started = std::time::Instant::now();
-        let late = call("stuck", Duration::from_millis(50), move || wait.recv().is_ok());
+        let late = call("stuck", Duration::from_millis(50), move || {
+            wait.recv().is_ok()
+        });
         let hung = late.unwrap_err();
         assert_eq!(hung.what, "stuck");
         assert!(started.elapsed() < Duration::from_secs(5));

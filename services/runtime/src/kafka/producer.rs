@@ -97,10 +97,14 @@ impl super::KafkaTransport {
         let sent = until_done("send_offsets_to_transaction", || {
             let producer = Arc::clone(&self.producer);
             let (group, offsets) = (Arc::clone(&group), offsets.clone());
-            let call = bounded::call("send_offsets_to_transaction", SEND_OFFSETS_LIMIT, move || {
-                bounded::hang_once(hang);
-                producer.send_offsets_to_transaction(&offsets, &group, SEND_OFFSETS_TIMEOUT)
-            });
+            let call = bounded::call(
+                "send_offsets_to_transaction",
+                SEND_OFFSETS_LIMIT,
+                move || {
+                    bounded::hang_once(hang);
+                    producer.send_offsets_to_transaction(&offsets, &group, SEND_OFFSETS_TIMEOUT)
+                },
+            );
             call.unwrap_or_else(|h| {
                 hung = Some(h);
                 Ok(())
