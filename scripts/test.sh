@@ -16,8 +16,8 @@
 #   7. scripts/fuzz.sh 10: each fuzz target for 10 seconds
 #   8. loadtest chaos --profile short (release build): kills, rebalances and a
 #      broker outage under load, both delivery modes, against replay (about
-#      8 minutes; WISMO_CHAOS=0 skips it). In CI the debug and fuzz builds are
-#      removed first, for disk.
+#      11 minutes with its release build; WISMO_CHAOS=0 skips it). In CI the
+#      debug and fuzz builds are removed first, for disk.
 #
 # WISMO_HEAVY=1 adds 10,000 simulation seeds per test in release. Extra
 # arguments are passed to `cargo test`, e.g.

@@ -72,7 +72,8 @@ pub(crate) fn producer(config: &RuntimeConfig) -> ClientConfig {
         // Kafka Streams' value: a transaction left open by an instance that died
         // under a name nobody takes again (a Deployment's pod) holds back every
         // read_committed reader of its partitions until the coordinator aborts
-        // it, 10 s on rather than librdkafka's 60.
+        // it, 10 s on rather than librdkafka's 60. (librdkafka then gives up on a
+        // send, and on a request, after 10 s too.)
         .set("transaction.timeout.ms", "10000");
     }
     apply_overrides(&mut c, config, "producer.");

@@ -93,27 +93,24 @@ impl super::KafkaTransport {
         let group = Arc::new(group);
         let offsets = super::offsets_tpl(offsets)?;
         let hang = self.config.hang_send_offsets;
-        let mut hung = None;
+        // A stuck call ends the retries with `Some`: making it again would not help.
         let sent = until_done("send_offsets_to_transaction", || {
             let producer = Arc::clone(&self.producer);
             let (group, offsets) = (Arc::clone(&group), offsets.clone());
-            let call = bounded::call(
-                "send_offsets_to_transaction",
-                SEND_OFFSETS_LIMIT,
-                move || {
-                    bounded::hang_once(hang);
-                    producer.send_offsets_to_transaction(&offsets, &group, SEND_OFFSETS_TIMEOUT)
-                },
-            );
-            call.unwrap_or_else(|h| {
-                hung = Some(h);
-                Ok(())
-            })
+            let call = move || {
+                bounded::hang_once(hang);
+                producer.send_offsets_to_transaction(&offsets, &group, SEND_OFFSETS_TIMEOUT)
+            };
+            match bounded::call("send_offsets_to_transaction", SEND_OFFSETS_LIMIT, call) {
+                Ok(answer) => answer.map(|()| None),
+                Err(hung) => Ok(Some(hung)),
+            }
         });
-        if let Some(hung) = hung {
-            return Err(self.replace_producer(hung.to_string()));
+        match sent {
+            Ok(None) => Ok(()),
+            Ok(Some(hung)) => Err(self.replace_producer(hung.to_string())),
+            Err(e) => Err(self.producer_error(e)),
         }
-        sent.map_err(|e| self.producer_error(e))
     }
 
     /// A producer error; if the producer failed for good, a new one takes its

@@ -54,7 +54,10 @@ const TRANSACTION_RETRIES: u32 = 10;
 /// Makes a transactional call until it is done: librdkafka resumes a call that
 /// timed out (a broker away) when it is made again, and refuses any other
 /// transactional call meanwhile ("conflicting ... already in progress").
-pub(crate) fn until_done(what: &str, mut call: impl FnMut() -> KafkaResult<()>) -> KafkaResult<()> {
+pub(crate) fn until_done<R>(
+    what: &str,
+    mut call: impl FnMut() -> KafkaResult<R>,
+) -> KafkaResult<R> {
     let mut attempt = 0;
     loop {
         match call() {
