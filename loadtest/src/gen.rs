@@ -346,6 +346,7 @@ pub fn order_states(
         .into_values()
         .map(|(v, offset)| {
             Ok(wismo_engine::changelog::decode::<OrderState>(
+                wismo_codec::subjects::ORDER_STATE,
                 &v,
                 &topics.tracker_changelog,
                 0,

@@ -19,7 +19,9 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use wismo_codec::subjects::ORDER_STATE;
 use wismo_core::tracker::{self, OrderState, TrackerConfig};
+use wismo_engine::changelog;
 use wismo_runtime::RuntimeConfig;
 
 #[derive(Args)]
@@ -239,7 +241,10 @@ fn write_changelog(
                 .sum::<u64>()
                 + u64::from(state.confirmation.sent);
             written.with_incident += u64::from(!state.incidents.is_empty());
-            let payload = wismo_engine::changelog::encode(&state);
+            let payload = changelog::entry(
+                &changelog::Position::default(),
+                &changelog::encode_state(ORDER_STATE, &state)?,
+            );
             written.bytes += payload.len() as u64;
             let mut record = FutureRecord::to(topic)
                 .key(state.order_id.as_str())
@@ -282,7 +287,8 @@ fn restore_states(
     wismo_runtime::read_changelog(config, changelog)?
         .into_iter()
         .map(|e| {
-            let state = wismo_engine::changelog::decode::<OrderState>(
+            let state = changelog::decode::<OrderState>(
+                ORDER_STATE,
                 &e.value,
                 &changelog.topic,
                 changelog.partition,
@@ -364,7 +370,7 @@ fn raw_read(
 fn decode_in_memory(records: &[(Vec<u8>, Vec<u8>)]) -> anyhow::Result<HashMap<String, OrderState>> {
     let mut states = HashMap::new();
     for (key, payload) in records {
-        let state: OrderState = wismo_engine::changelog::decode(payload, "changelog", 0, 0)?;
+        let state: OrderState = changelog::decode(ORDER_STATE, payload, "changelog", 0, 0)?;
         states.insert(String::from_utf8_lossy(key).into_owned(), state);
     }
     Ok(states)

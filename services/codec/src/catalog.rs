@@ -2,7 +2,7 @@
 //! runtime, and the local id table behind [`SchemaRegistry`].
 //!
 //! Ids are stable and assigned here: the current schema of a subject has the subject's
-//! base id (1..=6); version `v` from `schemas/history/<subject>/` has id `100 * v + base`,
+//! base id (1..=11); version `v` from `schemas/history/<subject>/` has id `100 * v + base`,
 //! so records framed with an old version keep decoding after the schema moves on.
 
 use crate::{error::CodecError, plan::DecodePlan, subjects};
@@ -117,6 +117,24 @@ const BUILTINS: &[Builtin] = &[
             (1, schema_file!("history/review_request_command/v1.avsc")),
             (2, schema_file!("history/review_request_command/v2.avsc")),
         ],
+    },
+    Builtin {
+        subject: subjects::ORDER_STATE,
+        base_id: 9,
+        current: schema_file!("order_state.avsc"),
+        history: &[(1, schema_file!("history/order_state/v1.avsc"))],
+    },
+    Builtin {
+        subject: subjects::TRACKING_STATE,
+        base_id: 10,
+        current: schema_file!("tracking_state.avsc"),
+        history: &[(1, schema_file!("history/tracking_state/v1.avsc"))],
+    },
+    Builtin {
+        subject: subjects::RECIPIENT_HOLD,
+        base_id: 11,
+        current: schema_file!("recipient_hold.avsc"),
+        history: &[(1, schema_file!("history/recipient_hold/v1.avsc"))],
     },
 ];
 

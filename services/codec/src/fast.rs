@@ -263,8 +263,8 @@ impl<'de> de::Deserializer<'de> for Datum<'_, 'de, '_> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
+        name: &'static str,
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
         match self.schema {
@@ -273,6 +273,16 @@ impl<'de> de::Deserializer<'de> for Datum<'_, 'de, '_> {
                 fields: fields.iter(),
                 value: None,
             }),
+            // One of several records (an adjacently tagged enum's content): the
+            // branch written says which; a branch of another shape fails below.
+            Schema::Union(_) => {
+                let branch = self.input.union_branch(self.schema)?;
+                Datum {
+                    input: self.input,
+                    schema: branch,
+                }
+                .deserialize_struct(name, fields, visitor)
+            }
             _ => Err(Fallback),
         }
     }

@@ -65,7 +65,12 @@ impl<R: SchemaRegistry> Codec<R> {
     /// come out in the order the value holds them: the same bytes every time.
     pub fn encode<T: Serialize>(&self, subject: &str, value: &T) -> Result<Vec<u8>, CodecError> {
         let id = self.current_id(subject)?;
-        let schema = self.schema(id)?;
+        // The serializer looks no names up: a schema that uses a named type twice
+        // is written with its references inlined.
+        let schema = match self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
+            Some(inlined) => inlined,
+            None => self.schema(id)?,
+        };
         let mut out = Vec::with_capacity(256);
         out.push(MAGIC_BYTE);
         out.extend_from_slice(&id.to_be_bytes());

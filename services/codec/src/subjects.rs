@@ -17,8 +17,15 @@ pub const DELAY_APOLOGY_COMMAND: &str = "delay_apology_command";
 /// Review requests to the messaging service.
 pub const REVIEW_REQUEST_COMMAND: &str = "review_request_command";
 
+/// State: the order-tracker's changelog entries (one order).
+pub const ORDER_STATE: &str = "order_state";
+/// State: the scan-matcher's changelog entries (one tracking number).
+pub const TRACKING_STATE: &str = "tracking_state";
+/// State: the dispatcher's changelog entries (one recipient).
+pub const RECIPIENT_HOLD: &str = "recipient_hold";
+
 /// Every subject, in schema-id order.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 11] = [
     ORDER_EVENT,
     CARRIER_SCAN,
     NOTIFICATION_COMMAND,
@@ -27,4 +34,7 @@ pub const ALL: [&str; 8] = [
     ROUTED_SCAN,
     DELAY_APOLOGY_COMMAND,
     REVIEW_REQUEST_COMMAND,
+    ORDER_STATE,
+    TRACKING_STATE,
+    RECIPIENT_HOLD,
 ];

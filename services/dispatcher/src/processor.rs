@@ -172,6 +172,7 @@ fn encode(command: &OutboundCommand) -> Option<Vec<u8>> {
 impl Processor for Dispatcher {
     /// What the cap holds for one recipient, and the cap's own state for it.
     type State = RecipientHold;
+    const STATE_SUBJECT: &'static str = wismo_codec::subjects::RECIPIENT_HOLD;
     type Input = Outbound;
 
     /// The outbox, keyed by customer: one recipient's commands meet in one task,

@@ -1,13 +1,14 @@
-//! The cost of one state through the changelog: encode (`encode_state` and a
-//! format-2 `entry` with a 7-mark position), decode (`decode_entry`), and a restore
-//! of 10,000 order states, per entry. States are the seed files of the changelog
-//! fuzz corpus. `cargo bench -p wismo-engine --bench state`.
+//! The cost of one state through the changelog: encode (`encode_state` and an
+//! `entry` with a 7-mark position, Avro, format 3), decode (`decode_entry`), and a
+//! restore of 10,000 order states, per entry. States are the JSON seed files of
+//! the changelog fuzz corpus. `cargo bench -p wismo-engine --bench state`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
+use wismo_codec::subjects;
 use wismo_core::dispatch::RecipientHold;
 use wismo_core::matcher::TrackingState;
 use wismo_core::tracker::OrderState;
@@ -26,9 +27,9 @@ const RECIPIENT_HOLD: &[u8] = include_bytes!("../../../fuzz/corpus/changelog/rec
 const TOPIC: &str = "wismo-order-tracker-state-changelog";
 const RESTORED: usize = 10_000;
 
-/// A seed file (format 1) as its state.
-fn seed<S: DeserializeOwned>(bytes: &[u8], name: &str) -> S {
-    decode(bytes, TOPIC, 0, 0).unwrap_or_else(|e| panic!("seed {name} decodes: {e}"))
+/// A seed file (format 1, JSON) as its state.
+fn seed<S: DeserializeOwned>(subject: &str, bytes: &[u8], name: &str) -> S {
+    decode(subject, bytes, TOPIC, 0, 0).unwrap_or_else(|e| panic!("seed {name} decodes: {e}"))
 }
 
 /// What a task with one external input and two internal inputs of three writers
@@ -51,18 +52,22 @@ fn position() -> Position {
     Position::new(marks)
 }
 
-fn encoded<S: Serialize>(position: &Position, state: &S) -> Vec<u8> {
-    entry(position, &encode_state(state))
+fn encoded<S: Serialize>(subject: &str, position: &Position, state: &S) -> Vec<u8> {
+    entry(
+        position,
+        &encode_state(subject, state).expect("the state encodes"),
+    )
 }
 
 fn codec<S: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     c: &mut Criterion,
-    name: &str,
+    subject: &str,
     state: &S,
 ) {
+    let name = subject;
     let position = position();
-    let bytes = encoded(&position, state);
-    let back = decode_entry::<S>(&bytes, TOPIC, 0, 0).expect("the entry decodes");
+    let bytes = encoded(subject, &position, state);
+    let back = decode_entry::<S>(subject, &bytes, TOPIC, 0, 0).expect("the entry decodes");
     assert_eq!(&back.state, state);
     assert_eq!(back.position.as_ref(), Some(&position));
     eprintln!("{name}: entry {} bytes", bytes.len());
@@ -70,14 +75,14 @@ fn codec<S: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     let mut group = c.benchmark_group("state/encode");
     group.throughput(Throughput::Elements(1));
     group.bench_function(name, |b| {
-        b.iter(|| black_box(encoded(black_box(&position), black_box(state))))
+        b.iter(|| black_box(encoded(subject, black_box(&position), black_box(state))))
     });
     group.finish();
 
     let mut group = c.benchmark_group("state/decode");
     group.throughput(Throughput::Elements(1));
     group.bench_function(name, |b| {
-        b.iter(|| black_box(decode_entry::<S>(black_box(&bytes), TOPIC, 0, 0).unwrap()))
+        b.iter(|| black_box(decode_entry::<S>(subject, black_box(&bytes), TOPIC, 0, 0).unwrap()))
     });
     group.finish();
 }
@@ -88,7 +93,8 @@ fn codec<S: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
 fn restore(entries: &[(String, Vec<u8>)]) -> HashMap<String, OrderState> {
     let mut states = HashMap::new();
     for (offset, (key, bytes)) in (0i64..).zip(entries) {
-        let e = decode_entry::<OrderState>(bytes, TOPIC, 0, offset).expect("entries decode");
+        let e = decode_entry::<OrderState>(subjects::ORDER_STATE, bytes, TOPIC, 0, offset)
+            .expect("entries decode");
         states.insert(key.clone(), e.state);
     }
     states
@@ -98,11 +104,13 @@ fn bench(c: &mut Criterion) {
     let orders: Vec<OrderState> = ORDER_STATES
         .iter()
         .enumerate()
-        .map(|(i, bytes)| seed(bytes, &format!("order_state {i}")))
+        .map(|(i, bytes)| seed(subjects::ORDER_STATE, bytes, &format!("order_state {i}")))
         .collect();
-    codec(c, "order_state", &orders[0]);
-    codec::<TrackingState>(c, "tracking_state", &seed(TRACKING_STATE, "tracking_state"));
-    codec::<RecipientHold>(c, "recipient_hold", &seed(RECIPIENT_HOLD, "recipient_hold"));
+    codec(c, subjects::ORDER_STATE, &orders[0]);
+    let tracking = seed(subjects::TRACKING_STATE, TRACKING_STATE, "tracking_state");
+    codec::<TrackingState>(c, subjects::TRACKING_STATE, &tracking);
+    let hold = seed(subjects::RECIPIENT_HOLD, RECIPIENT_HOLD, "recipient_hold");
+    codec::<RecipientHold>(c, subjects::RECIPIENT_HOLD, &hold);
 
     // Each key's state carries its own order id, as the tracker's do.
     let position = position();
@@ -111,7 +119,7 @@ fn bench(c: &mut Criterion) {
             let key = format!("o-{i}");
             let mut state = orders[i % orders.len()].clone();
             state.order_id = key.clone();
-            let bytes = encoded(&position, &state);
+            let bytes = encoded(subjects::ORDER_STATE, &position, &state);
             (key, bytes)
         })
         .collect();

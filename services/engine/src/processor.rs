@@ -221,6 +221,9 @@ pub trait Processor: 'static {
     type State: Serialize + DeserializeOwned + Send + 'static;
     type Input;
 
+    /// The Avro subject whose schema the changelog holds [`Processor::State`] in.
+    const STATE_SUBJECT: &'static str;
+
     fn topology(&self) -> Topology;
 
     fn decode(&self, record: &InputRecord<'_>) -> Result<Decoded<Self::Input>, Rejection>;

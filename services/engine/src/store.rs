@@ -23,6 +23,9 @@ pub struct StateStore<S> {
     tombstones: HashSet<String>,
 }
 
+/// A key and what the changelog gets for it: its encoding, or a tombstone.
+pub type Change = (String, Option<Vec<u8>>);
+
 impl<S> Default for StateStore<S> {
     fn default() -> Self {
         StateStore {
@@ -118,31 +121,36 @@ impl<S> StateStore<S> {
     }
 
     /// What the changelog must get: every dirty key whose encoding changed, and a
-    /// tombstone for every deleted key it holds. Marks them written.
-    pub fn drain_changes(
+    /// tombstone for every deleted key it holds. Marks them written; on an
+    /// encoding error marks nothing, and the error names the key.
+    pub fn drain_changes<E>(
         &mut self,
-        mut encode: impl FnMut(&S) -> Vec<u8>,
-    ) -> Vec<(String, Option<Vec<u8>>)> {
-        let mut out = Vec::new();
-        for key in std::mem::take(&mut self.dirty) {
-            let Some(entry) = self.entries.get_mut(&key) else {
+        mut encode: impl FnMut(&S) -> Result<Vec<u8>, E>,
+    ) -> Result<Vec<Change>, (String, E)> {
+        let mut changed = Vec::new();
+        for key in &self.dirty {
+            let Some(state) = self.entries.get(key).and_then(|e| e.state.as_ref()) else {
                 continue;
             };
-            let Some(state) = entry.state.as_ref() else {
-                continue;
-            };
-            let bytes = encode(state);
+            let bytes = encode(state).map_err(|e| (key.clone(), e))?;
+            changed.push((key.clone(), bytes));
+        }
+        self.dirty.clear();
+        let mut out = Vec::with_capacity(changed.len() + self.tombstones.len());
+        for (key, bytes) in changed {
             let print = fingerprint(&bytes);
-            if print != entry.persisted {
-                entry.persisted = print;
-                out.push((key, Some(bytes)));
+            if let Some(entry) = self.entries.get_mut(&key) {
+                if print != entry.persisted {
+                    entry.persisted = print;
+                    out.push((key, Some(bytes)));
+                }
             }
         }
         for key in std::mem::take(&mut self.tombstones) {
             out.push((key, None));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        Ok(out)
     }
 }
 
@@ -155,8 +163,8 @@ mod tests {
         chrono::Utc.timestamp_opt(s, 0).unwrap()
     }
 
-    fn enc(v: &u32) -> Vec<u8> {
-        v.to_string().into_bytes()
+    fn enc(v: &u32) -> Result<Vec<u8>, ()> {
+        Ok(v.to_string().into_bytes())
     }
 
     #[test]
@@ -183,19 +191,19 @@ mod tests {
         p.put("kept".into(), Some(v), None);
         p.put("gone".into(), None, None);
         assert_eq!(
-            p.drain_changes(enc),
+            p.drain_changes(enc).unwrap(),
             vec![("gone".into(), None), ("new".into(), Some(b"1".to_vec()))]
         );
         assert!(!p.has_changes());
         p.put("new".into(), Some(1), None);
         assert!(
-            p.drain_changes(enc).is_empty(),
+            p.drain_changes(enc).unwrap().is_empty(),
             "unchanged: nothing to write"
         );
         p.put("never-written".into(), Some(3), None);
         p.put("never-written".into(), None, None);
         assert!(
-            p.drain_changes(enc).is_empty(),
+            p.drain_changes(enc).unwrap().is_empty(),
             "no tombstone for what was never written"
         );
     }

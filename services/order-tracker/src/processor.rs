@@ -167,6 +167,7 @@ impl OrderTracker {
 
 impl Processor for OrderTracker {
     type State = OrderState;
+    const STATE_SUBJECT: &'static str = wismo_codec::subjects::ORDER_STATE;
     type Input = Incoming;
 
     /// Orders and the scans the matcher routed, co-partitioned by order id; every

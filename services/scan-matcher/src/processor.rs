@@ -177,6 +177,7 @@ impl ScanMatcher {
 
 impl Processor for ScanMatcher {
     type State = TrackingState;
+    const STATE_SUBJECT: &'static str = wismo_codec::subjects::TRACKING_STATE;
     type Input = Incoming;
 
     /// Scans and registrations, co-partitioned by tracking number, in one keyed

@@ -170,6 +170,9 @@ fn schema_ids_are_fixed_and_unique() {
             ("routed_scan", 6),
             ("delay_apology_command", 7),
             ("review_request_command", 8),
+            ("order_state", 9),
+            ("tracking_state", 10),
+            ("recipient_hold", 11),
         ]
     );
     assert_eq!(catalog.entry(102).unwrap().version, Some(1));
@@ -278,6 +281,9 @@ fn into_rust_type(subject: &str, value: &Value) -> Result<(), apache_avro::Error
         subjects::REVIEW_REQUEST_COMMAND => {
             apache_avro::from_value::<ReviewRequestCommand>(value).map(drop)
         }
+        subjects::ORDER_STATE => apache_avro::from_value::<OrderState>(value).map(drop),
+        subjects::TRACKING_STATE => apache_avro::from_value::<TrackingState>(value).map(drop),
+        subjects::RECIPIENT_HOLD => apache_avro::from_value::<RecipientHold>(value).map(drop),
         other => panic!("no Rust type for subject `{other}`; add it to into_rust_type"),
     }
 }
@@ -306,6 +312,9 @@ fn decode_with_codec(
         subjects::REVIEW_REQUEST_COMMAND => codec
             .decode::<ReviewRequestCommand>(subject, bytes)
             .map(drop),
+        subjects::ORDER_STATE => codec.decode::<OrderState>(subject, bytes).map(drop),
+        subjects::TRACKING_STATE => codec.decode::<TrackingState>(subject, bytes).map(drop),
+        subjects::RECIPIENT_HOLD => codec.decode::<RecipientHold>(subject, bytes).map(drop),
         other => panic!("no Rust type for subject `{other}`; add it to decode_with_codec"),
     }
 }
@@ -329,7 +338,12 @@ fn sample_of(schema: &Schema, names: &NamesRef<'_>) -> Value {
         Schema::Bytes => Value::Bytes(vec![0, 1, 0xff]),
         Schema::Date => Value::Date(19_790),
         Schema::TimestampMillis => Value::TimestampMillis(1_709_896_200_789),
-        Schema::Enum(e) => Value::Enum(0, e.symbols[0].clone()),
+        // The last symbol, as the last union branch below: an enum naming which
+        // branch a union holds (a tagged command) then agrees with it.
+        Schema::Enum(e) => {
+            let last = e.symbols.len() - 1;
+            Value::Enum(last as u32, e.symbols[last].clone())
+        }
         Schema::Union(u) => {
             let (i, branch) = u
                 .variants()

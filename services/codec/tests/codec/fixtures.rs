@@ -5,12 +5,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use wismo_codec::DeadLetter;
 use wismo_core::delay::Severity;
+pub use wismo_core::dispatch::RecipientHold;
+use wismo_core::dispatch::SentCommand;
+pub use wismo_core::matcher::TrackingState;
 use wismo_core::model::{
     CarrierScan, ChannelKind, ContactChannel, Customer, DelayApologyCommand, DelayReason, Item,
     Milestone, NotificationCommand, OrderCancelled, OrderEvent, OrderPlaced, ReturnRequested,
     ReviewBasis, ReviewRequestCommand, ScanLocation, ShipmentCreated, Timestamp,
 };
 pub use wismo_core::model::{RoutedScan, ShipmentRegistered};
+pub use wismo_core::tracker::OrderState;
+use wismo_core::tracker::PendingMilestone;
 
 pub fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
@@ -291,4 +296,80 @@ pub fn review_request() -> ReviewRequestCommand {
         recipient_timezone: None,
         recipient_country: None,
     }
+}
+
+/// States as the services wrote them to their changelogs in JSON (formats 1 and
+/// 2), the changelog fuzz target's seeds named `<prefix>*`.
+pub fn changelog_states<T: serde::de::DeserializeOwned>(prefix: &str) -> Vec<T> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/changelog");
+    let mut states = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fuzz/corpus/changelog exists")
+        .map(|e| e.expect("readable").path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&path).expect("readable seed");
+        let json = match bytes.first() {
+            Some(1) => &bytes[1..],
+            Some(2) => {
+                let marks = usize::from(u16::from_le_bytes([bytes[1], bytes[2]]));
+                &bytes[3 + 13 * marks..]
+            }
+            _ => continue,
+        };
+        if name.starts_with(prefix) {
+            states.push(serde_json::from_slice(json).expect("a JSON state"));
+        }
+    }
+    assert!(!states.is_empty(), "no JSON seed named {prefix}*");
+    states
+}
+
+pub fn order_states() -> Vec<OrderState> {
+    let mut states: Vec<OrderState> = changelog_states("order_state");
+    // One with what the seeds lack: a scan held for its shipment, a milestone
+    // waiting out its window.
+    let held = tracking_states()
+        .into_iter()
+        .flat_map(|t| t.held)
+        .collect::<Vec<_>>();
+    let mut fuller = states[0].clone();
+    fuller.held_scans = held;
+    if let Some(shipment) = fuller.shipments.values_mut().next() {
+        shipment.pending = Some(PendingMilestone {
+            milestone: Milestone::Delivered,
+            due: ts(1_772_614_800_123),
+            notice: Some("returning_to_sender".into()),
+        });
+        shipment.notices_sent.insert("returning_to_sender".into());
+        shipment.return_started_at = Some(ts(1_772_614_000_000));
+    }
+    states.push(fuller);
+    states
+}
+
+pub fn tracking_states() -> Vec<TrackingState> {
+    changelog_states("tracking_state")
+}
+
+pub fn recipient_holds() -> Vec<RecipientHold> {
+    let mut holds: Vec<RecipientHold> = changelog_states("recipient_hold");
+    // One with what the seeds lack: notes, a cap in use, commands it counts.
+    let mut fuller = holds[0].clone();
+    fuller.recent = order_states()
+        .into_iter()
+        .flat_map(|s| s.held_back)
+        .collect();
+    fuller.cap = Some(1_772_614_800_123_456_789);
+    fuller.sent = vec![SentCommand {
+        command_id: "b843c2c8531d2150eed613953f909529".into(),
+        until: ts(1_772_701_200_000),
+    }];
+    holds.push(fuller);
+    holds
 }

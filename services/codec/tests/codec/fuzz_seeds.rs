@@ -83,6 +83,23 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
         subjects::REVIEW_REQUEST_COMMAND,
         &review_request(),
     );
+    for (i, state) in order_states().iter().enumerate() {
+        add(&format!("order_state-{i}"), subjects::ORDER_STATE, state);
+    }
+    for (i, state) in tracking_states().iter().enumerate() {
+        add(
+            &format!("tracking_state-{i}"),
+            subjects::TRACKING_STATE,
+            state,
+        );
+    }
+    for (i, state) in recipient_holds().iter().enumerate() {
+        add(
+            &format!("recipient_hold-{i}"),
+            subjects::RECIPIENT_HOLD,
+            state,
+        );
+    }
     add("dead_letter", subjects::DEAD_LETTER, &dead_letter());
     add(
         "dead_letter-tombstone",
@@ -130,6 +147,9 @@ fn decodes(bytes: &[u8]) -> Result<(), String> {
             ok(codec.decode::<ReviewRequestCommand>(subject, bytes))
         }
         subjects::DEAD_LETTER => ok(codec.decode::<DeadLetter>(subject, bytes)),
+        subjects::ORDER_STATE => ok(codec.decode::<OrderState>(subject, bytes)),
+        subjects::TRACKING_STATE => ok(codec.decode::<TrackingState>(subject, bytes)),
+        subjects::RECIPIENT_HOLD => ok(codec.decode::<RecipientHold>(subject, bytes)),
         other => Err(format!("no decoder for subject {other}")),
     }
 }

@@ -22,6 +22,19 @@ fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(subject: &str,
 }
 
 #[test]
+fn states_roundtrip() {
+    for state in order_states() {
+        roundtrip(subjects::ORDER_STATE, &state);
+    }
+    for state in tracking_states() {
+        roundtrip(subjects::TRACKING_STATE, &state);
+    }
+    for state in recipient_holds() {
+        roundtrip(subjects::RECIPIENT_HOLD, &state);
+    }
+}
+
+#[test]
 fn order_events_roundtrip() {
     for event in order_events() {
         roundtrip(subjects::ORDER_EVENT, &event);
@@ -160,6 +173,18 @@ fn rust_structs_match_schemas_field_for_field() {
             subjects::REVIEW_REQUEST_COMMAND,
             vec![to_avro(&review_request())],
         ),
+        (
+            subjects::ORDER_STATE,
+            order_states().iter().map(to_avro).collect(),
+        ),
+        (
+            subjects::TRACKING_STATE,
+            tracking_states().iter().map(to_avro).collect(),
+        ),
+        (
+            subjects::RECIPIENT_HOLD,
+            recipient_holds().iter().map(to_avro).collect(),
+        ),
     ];
     assert_eq!(cases.len(), subjects::ALL.len());
     for (subject, values) in cases {
@@ -219,6 +244,16 @@ fn compare_shape(
                 .find(|v| !matches!(v, Schema::Null))
                 .unwrap();
             compare_shape(inner, branch, names, path, seen);
+        }
+        // A choice of records (an enum's content): the branch with its fields.
+        (Value::Record(fields), Schema::Union(union)) => {
+            let rust: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+            let branch = union
+                .variants()
+                .iter()
+                .find(|v| matches!(v, Schema::Record(r) if r.fields.iter().map(|f| f.name.as_str()).eq(rust.iter().copied())))
+                .unwrap_or_else(|| panic!("`{path}`: no branch has the fields {rust:?}"));
+            compare_shape(value, branch, names, path, seen);
         }
         (Value::Array(items), Schema::Array(array)) => {
             for (i, item) in items.iter().enumerate() {

@@ -38,12 +38,12 @@ pub struct RecipientHold {
     pub recent: Vec<HeldBack>,
     /// The cap's state for this recipient (GCRA's theoretical arrival time, in
     /// nanoseconds since the epoch); none once the cap is full again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cap: Option<u64>,
     /// Commands sent within the cap's period. One offered again (a repeat from
     /// upstream, or a redo after a crash whose state was saved ahead of its
     /// offsets) was sent already and is not counted again.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub sent: Vec<SentCommand>,
 }
 

@@ -11,7 +11,9 @@ mod cap;
 mod gate;
 
 pub use cap::RecipientCap;
-pub use gate::{priority, supersedes, Gate, GateOutput, GateStep, HeldCommand, RecipientHold};
+pub use gate::{
+    priority, supersedes, Gate, GateOutput, GateStep, HeldCommand, RecipientHold, SentCommand,
+};
 
 use crate::model::{DelayApologyCommand, NotificationCommand, ReviewRequestCommand, Timestamp};
 use serde::{Deserialize, Serialize};

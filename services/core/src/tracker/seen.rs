@@ -52,18 +52,21 @@ impl SeenScans {
     }
 }
 
+/// Written as signed 64-bit numbers (the same bits), which Avro's `long` holds.
 impl Serialize for SeenScans {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.hashes.serialize(s)
+        s.collect_seq(self.hashes.iter().map(|&h| h as i64))
     }
 }
 
-/// A changelog entry holds hashes; one written before ids were hashed holds the
-/// ids themselves, which are hashed as they are read.
+/// A changelog entry holds hashes, signed (Avro) or unsigned (JSON, before
+/// Avro); one written before ids were hashed holds the ids themselves, which are
+/// hashed as they are read.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Stored {
     Hash(u64),
+    Signed(i64),
     Id(String),
 }
 
@@ -74,6 +77,7 @@ impl<'de> Deserialize<'de> for SeenScans {
         for s in stored {
             let h = match s {
                 Stored::Hash(h) => h,
+                Stored::Signed(h) => h as u64,
                 Stored::Id(id) => hash(&id),
             };
             if !seen.hashes.contains(&h) {
@@ -119,6 +123,9 @@ mod tests {
         s.insert("scan-2", 10);
         let back: SeenScans = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
+        let unsigned = format!("[{}, {}]", hash("scan-1"), hash("scan-2"));
+        let unsigned: SeenScans = serde_json::from_str(&unsigned).unwrap();
+        assert_eq!(unsigned, s, "as JSON entries held them before Avro");
         let old: SeenScans = serde_json::from_str(r#"["scan-1", "scan-2"]"#).unwrap();
         assert_eq!(old, s);
         assert!(old.contains("scan-2"));

@@ -143,12 +143,39 @@ fn told_by_default() -> bool {
 
 /// What the shop told us at checkout, and when. Reads as the [`OrderPlaced`] event
 /// itself (`placed.customer`, `placed.items`, …); stored flat in the changelog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Placed {
     #[serde(flatten)]
     pub event: OrderPlaced,
     #[serde(with = "serde_time::millis")]
     pub placed_at: Timestamp,
+}
+
+/// Written as one struct, not with serde's `flatten` (which writes a map): Avro
+/// records take structs, fields in their schema's order.
+impl Serialize for Placed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Date(Option<NaiveDate>);
+        impl Serialize for Date {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serde_time::opt_date::serialize(&self.0, s)
+            }
+        }
+        let OrderPlaced {
+            customer,
+            items,
+            promised_delivery_date,
+            destination_country,
+        } = &self.event;
+        let mut st = s.serialize_struct("Placed", 5)?;
+        st.serialize_field("customer", customer)?;
+        st.serialize_field("items", items)?;
+        st.serialize_field("promised_delivery_date", &Date(*promised_delivery_date))?;
+        st.serialize_field("destination_country", destination_country)?;
+        st.serialize_field("placed_at", &self.placed_at.timestamp_millis())?;
+        st.end()
+    }
 }
 
 impl std::ops::Deref for Placed {
@@ -211,14 +238,10 @@ pub struct Shipment {
     pub pending: Option<PendingMilestone>,
     /// Notices that ride on a milestone symbol but are sent apart from it, once
     /// each (`returning_to_sender`).
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    #[serde(default)]
     pub notices_sent: BTreeSet<String>,
     /// When the parcel started back to the sender (its earliest such scan).
-    #[serde(
-        default,
-        with = "serde_time::opt_millis",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "serde_time::opt_millis")]
     pub return_started_at: Option<Timestamp>,
 }
 
@@ -265,7 +288,7 @@ pub struct PendingMilestone {
     #[serde(with = "serde_time::millis")]
     pub due: Timestamp,
     /// A notice riding on `milestone` (`returning_to_sender`), not the milestone itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub notice: Option<String>,
 }
 

@@ -297,6 +297,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             let committed = task.position();
             for entry in &entries {
                 match changelog::decode_entry::<P::State>(
+                    P::STATE_SUBJECT,
                     &entry.value,
                     &changelog.topic,
                     changelog.partition,

@@ -205,7 +205,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             let Some(store) = task.store.as_mut() else {
                 continue;
             };
-            for (key, state) in store.drain_changes(changelog::encode_state) {
+            let changes = store
+                .drain_changes(|s| changelog::encode_state(P::STATE_SUBJECT, s))
+                .map_err(|(key, source)| changelog::StateEncodeError { key, source })?;
+            for (key, state) in changes {
                 records.push(Outgoing {
                     topic: topic.clone(),
                     partition: Some(task.id.partition),

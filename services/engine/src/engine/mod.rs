@@ -9,7 +9,7 @@ mod output;
 mod process;
 mod purge;
 
-use crate::changelog::StateDecodeError;
+use crate::changelog::{StateDecodeError, StateEncodeError};
 use crate::config::{millis, DeliveryMode, EngineConfig};
 use crate::dead_letter::DeadLetters;
 use crate::processor::{Processor, Topology};
@@ -27,6 +27,8 @@ pub enum EngineError {
     Transport(#[from] TransportError),
     #[error(transparent)]
     State(#[from] StateDecodeError),
+    #[error(transparent)]
+    StateEncode(#[from] StateEncodeError),
     #[error("{0}")]
     Topology(String),
     /// A merged input's local spill failed (disk full, say): its records can no
