@@ -9,6 +9,9 @@
 //!   decided, with bounded memory. See `flood/mod.rs`.
 //! * `chaos`: kills, scaling, a rolling restart and broker outages under a paced
 //!   load, with every command compared with `replay`'s. See `chaos/mod.rs`.
+//! * `steady`: a paced live flow at R records/s for M minutes, optionally beside
+//!   1 M open timers: end-to-end latency and time-to-detect percentiles. See
+//!   `steady/mod.rs`.
 //! * `simulate`: a month of orders with known truth through wismo's decisions, in
 //!   memory, and a decision-quality report. See `docs/decision-quality.md`.
 
@@ -20,6 +23,7 @@ mod measure;
 mod produce;
 mod restore;
 mod simulate;
+mod steady;
 mod throughput;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +51,9 @@ enum Command {
     /// A mixed flood of valid and hostile records through the services: no exit,
     /// every bad record dead-lettered, every valid one decided, RSS bounded.
     Flood(flood::FloodArgs),
+    /// A paced live flow of R input records per second for M minutes (optionally
+    /// beside N open timers): end-to-end latency and time to detect.
+    Steady(steady::SteadyArgs),
     /// Run a simulated month with known truth through wismo's decisions and write a
     /// decision-quality report (Markdown and PNG charts).
     Simulate(simulate::SimulateArgs),
@@ -58,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Command::Throughput(args) => throughput::run(args),
         Command::Chaos(args) => chaos::run(args),
         Command::Flood(args) => flood::run(args),
+        Command::Steady(args) => steady::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

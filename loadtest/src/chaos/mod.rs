@@ -17,11 +17,11 @@
 mod faults;
 mod fleet;
 mod load;
-mod profile;
+pub(crate) mod profile;
 mod report;
 mod rng;
 mod schedule;
-mod story;
+pub(crate) mod story;
 mod truth;
 mod verdict;
 mod watch;
