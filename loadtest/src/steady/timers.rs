@@ -20,6 +20,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use std::time::Instant;
+use wismo_codec::subjects::ORDER_STATE;
 use wismo_core::model::{
     ChannelKind, ContactChannel, Customer, Item, OrderEvent, OrderPlaced, Timestamp,
 };
@@ -136,7 +137,10 @@ pub fn write(
             state.order_id
         );
         out.earliest_deadline = out.earliest_deadline.min(deadline);
-        let payload = changelog::entry(&position, &changelog::encode_state(&state));
+        let payload = changelog::entry(
+            &position,
+            &changelog::encode_state(ORDER_STATE, &state).context("encoding a state")?,
+        );
         out.bytes += payload.len() as u64;
         let mut record = FutureRecord::to(topic)
             .key(state.order_id.as_str())
@@ -183,7 +187,7 @@ fn heap_per_state(
             let s = state(config, n, placed_at, now)?;
             Ok(changelog::entry(
                 &Position::new(Vec::new()),
-                &changelog::encode_state(&s),
+                &changelog::encode_state(ORDER_STATE, &s).context("encoding a state")?,
             ))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -191,7 +195,7 @@ fn heap_per_state(
     let held: Vec<(String, OrderState)> = entries
         .iter()
         .map(|e| {
-            let s: OrderState = changelog::decode(e, "sample", 0, 0)?;
+            let s: OrderState = changelog::decode(ORDER_STATE, e, "sample", 0, 0)?;
             Ok((s.order_id.clone(), s))
         })
         .collect::<anyhow::Result<_>>()?;
