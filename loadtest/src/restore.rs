@@ -1,10 +1,11 @@
 //! `loadtest restore --orders N`: how long rebuilding N orders from the order
 //! tracker's changelog takes, next to a plain read of the same bytes.
 //!
-//! Generates N order states with the real decision core, writes them as JSON to a
-//! one-partition changelog topic (a throwaway Apache Kafka broker unless `--bootstrap`
-//! names one), then alternates a raw read of the partition with
-//! `wismo_runtime::restore::restore_partition` and reports medians, the ratio and
+//! Generates N order states with the real decision core, writes them as the
+//! order-tracker does (Avro changelog entries) to a one-partition changelog topic
+//! (a throwaway Apache Kafka broker unless `--bootstrap` names one), then
+//! alternates a raw read of the partition with `wismo_runtime::read_changelog`
+//! and decoding, and reports medians, the ratio and
 //! the memory a restored order takes. See `docs/performance.md`.
 
 use crate::measure::{self, timed, Samples};
@@ -54,7 +55,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let written = write_changelog(&bootstrap, &topic, args.orders, args.batch)?;
     eprintln!(
-        "wrote {} orders, {} JSON bytes in {:.1}s; per order: {:.2} shipments, {:.2} seen scans, \
+        "wrote {} orders, {} bytes in {:.1}s; per order: {:.2} shipments, {:.2} seen scans, \
          {:.2} milestones sent; {} orders with an incident",
         written.orders,
         written.bytes,
@@ -146,7 +147,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let n = written.orders as f64;
     let (raw_s, wismo_s) = (raw.wall(), wismo.wall());
     println!();
-    println!("| orders | JSON bytes | bytes/order | raw s | wismo s | wismo orders/s | wismo/raw | heap/order | RSS/order |");
+    println!("| orders | bytes | bytes/order | raw s | wismo s | wismo orders/s | wismo/raw | heap/order | RSS/order |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
         "| {} | {} | {:.0} | {raw_s:.3} | {wismo_s:.3} | {:.0} | {:.2} | {:.0} B | {:.0} B |",
@@ -159,7 +160,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         rss_per_order,
     );
     println!();
-    println!("| orders | raw CPU s | wismo CPU s | wismo/raw CPU | JSON decode in memory s | decode µs/order | raw, fetch.wait.max.ms=10 s |");
+    println!("| orders | raw CPU s | wismo CPU s | wismo/raw CPU | decode in memory s | decode µs/order | raw, fetch.wait.max.ms=10 s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
         "| {} | {:.3} | {:.3} | {:.2} | {:.3} | {:.1} | {:.3} |",
@@ -365,8 +366,8 @@ fn raw_read(
     }
 }
 
-/// What the restore does per record, without Kafka: key to `String`, JSON to
-/// `OrderState`, insert.
+/// What the restore does per record, without Kafka: key to `String`, the entry
+/// to `OrderState`, insert.
 fn decode_in_memory(records: &[(Vec<u8>, Vec<u8>)]) -> anyhow::Result<HashMap<String, OrderState>> {
     let mut states = HashMap::new();
     for (key, payload) in records {

@@ -86,7 +86,10 @@ pub(crate) fn restore_consumer(config: &RuntimeConfig) -> ClientConfig {
     c.set("bootstrap.servers", &config.bootstrap_servers)
         .set("group.id", format!("{}-restore", config.group_id))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true");
+        .set("enable.partition.eof", "true")
+        // A restore reads a log to its end as fast as it can: an empty fetch
+        // (the end, or a gap under read_committed) is not held for 500 ms.
+        .set("fetch.wait.max.ms", "10");
     if config.engine.delivery == DeliveryMode::Transactional {
         // Changelog writes of an aborted transaction never happened.
         c.set("isolation.level", "read_committed");

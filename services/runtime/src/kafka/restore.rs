@@ -58,15 +58,22 @@ pub fn read(config: &RuntimeConfig, tp: &TopicPartition) -> anyhow::Result<Vec<C
                 }
                 other => other?,
             };
-            let Some(key) = msg.key() else { continue };
-            let key = String::from_utf8_lossy(key).into_owned();
-            match msg.payload() {
-                None => {
-                    last.remove(&key);
+            let at_end = msg.offset().saturating_add(1) >= high;
+            if let Some(key) = msg.key() {
+                let key = String::from_utf8_lossy(key).into_owned();
+                match msg.payload() {
+                    None => {
+                        last.remove(&key);
+                    }
+                    Some(v) => {
+                        last.insert(key, (v.to_vec(), msg.offset()));
+                    }
                 }
-                Some(v) => {
-                    last.insert(key, (v.to_vec(), msg.offset()));
-                }
+            }
+            // The last record before the high watermark read at the start: done,
+            // without the empty fetch that tells the end (the broker holds it).
+            if at_end {
+                break;
             }
         }
     }
