@@ -1,7 +1,7 @@
 //! Driving wismo's own binaries in a test: the services, `wismoctl`, their HTTP side.
 
 use crate::{free_port, service_binary, wait_until, ServiceProcess};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -88,6 +88,24 @@ impl Service {
     /// Starts service binary `name` against `bootstrap` with extra environment, and
     /// waits until it is ready and owns partitions.
     pub fn start(name: &str, bootstrap: &str, env: &[(&str, &str)]) -> anyhow::Result<Service> {
+        // The free port can be taken by another process before the service binds
+        // it: then it exits at once, and starts again on another port.
+        for attempt in 1.. {
+            match Self::start_once(name, bootstrap, env)? {
+                Ok(svc) => return Ok(svc),
+                Err(logs) if attempt < 3 && logs.contains("in use") => continue,
+                Err(logs) => bail!("{name} exited before it was ready: {logs}"),
+            }
+        }
+        unreachable!("the loop returns or fails")
+    }
+
+    /// `Ok(Err(logs))`: the process exited before it was ready.
+    fn start_once(
+        name: &str,
+        bootstrap: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Result<Service, String>> {
         let http = free_port()?;
         let addr = format!("127.0.0.1:{http}");
         let mut vars: Vec<(&str, &str)> = vec![
@@ -98,14 +116,22 @@ impl Service {
         vars.extend_from_slice(env);
         let process = ServiceProcess::spawn(service_binary(name)?, &vars)?;
         let mut svc = Service { process, http };
-        wait_until("readiness", Duration::from_secs(60), || {
-            Ok(http_get(http, "/readyz").filter(|(s, _)| *s == 200))
+        let ready = wait_until("readiness", Duration::from_secs(60), || {
+            if let Some(status) = svc.process.try_wait()? {
+                return Ok(Some(Some(status)));
+            }
+            Ok(http_get(http, "/readyz")
+                .filter(|(s, _)| *s == 200)
+                .map(|_| None))
         })
-        .with_context(|| format!("{name} never became ready: {}", svc.process.log_tail(30)))?;
+        .with_context(|| format!("{name} never became ready: {}", errors_and_tail(&svc)))?;
+        if let Some(status) = ready {
+            return Ok(Err(format!("{status}: {}", errors_and_tail(&svc))));
+        }
         svc.process
             .wait_for_log("partitions assigned", Duration::from_secs(90))
             .with_context(|| format!("{name} was never assigned partitions"))?;
-        Ok(svc)
+        Ok(Ok(svc))
     }
 
     pub fn metrics(&self) -> String {
@@ -113,6 +139,22 @@ impl Service {
             .map(|(_, b)| b)
             .unwrap_or_default()
     }
+}
+
+/// The log's first error lines (a backtrace can push them out of the tail), then
+/// its tail.
+fn errors_and_tail(svc: &Service) -> String {
+    let logs = svc.process.logs();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.starts_with("Error"))
+        .take(5)
+        .collect();
+    format!(
+        "errors: {}\n... last lines:\n{}",
+        errors.join("\n"),
+        svc.process.log_tail(30)
+    )
 }
 
 /// One test's own wismo deployment on a broker, usually the test binary's shared

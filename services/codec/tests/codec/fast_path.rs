@@ -47,6 +47,9 @@ fn all_same_as_general(bytes: &[u8]) -> Result<usize, TestCaseError> {
         same_as_general::<RoutedScan>(subjects::ROUTED_SCAN, bytes)?.is_some(),
         same_as_general::<DelayApologyCommand>(subjects::DELAY_APOLOGY_COMMAND, bytes)?.is_some(),
         same_as_general::<ReviewRequestCommand>(subjects::REVIEW_REQUEST_COMMAND, bytes)?.is_some(),
+        same_as_general::<OrderState>(subjects::ORDER_STATE, bytes)?.is_some(),
+        same_as_general::<TrackingState>(subjects::TRACKING_STATE, bytes)?.is_some(),
+        same_as_general::<RecipientHold>(subjects::RECIPIENT_HOLD, bytes)?.is_some(),
     ]
     .into_iter()
     .filter(|ok| *ok)
@@ -84,6 +87,15 @@ fn records() -> Vec<Vec<u8>> {
             .encode(subjects::REVIEW_REQUEST_COMMAND, &review_request())
             .unwrap(),
     );
+    for s in order_states() {
+        out.push(codec.encode(subjects::ORDER_STATE, &s).unwrap());
+    }
+    for s in tracking_states() {
+        out.push(codec.encode(subjects::TRACKING_STATE, &s).unwrap());
+    }
+    for s in recipient_holds() {
+        out.push(codec.encode(subjects::RECIPIENT_HOLD, &s).unwrap());
+    }
     out
 }
 

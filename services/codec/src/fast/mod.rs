@@ -13,7 +13,7 @@
 //! general way, which says what is wrong, so the error path costs nothing until it
 //! is taken.
 
-use crate::wire::{DATE_DAYS_RANGE, MAX_RECORD_ITEMS, TIMESTAMP_MILLIS_RANGE};
+use crate::wire::{DATE_DAYS_RANGE, TIMESTAMP_MILLIS_RANGE};
 use apache_avro::schema::{EnumSchema, RecordField, RecordSchema};
 use apache_avro::Schema;
 use serde::de::{
@@ -41,6 +41,9 @@ impl de::Error for Fallback {
 
 type Result<T> = std::result::Result<T, Fallback>;
 
+mod input;
+use input::Input;
+
 /// Decodes `body`, one whole datum of `schema` (which has no references).
 pub(crate) fn from_slice<T: DeserializeOwned>(schema: &Schema, body: &[u8]) -> Result<T> {
     let mut input = Input {
@@ -56,72 +59,6 @@ pub(crate) fn from_slice<T: DeserializeOwned>(schema: &Schema, body: &[u8]) -> R
         Ok(value)
     } else {
         Err(Fallback)
-    }
-}
-
-struct Input<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    /// Array items and map entries so far.
-    items: usize,
-}
-
-impl<'a> Input<'a> {
-    fn long(&mut self) -> Result<i64> {
-        let mut value: u64 = 0;
-        for i in 0..10 {
-            let byte = *self.bytes.get(self.pos).ok_or(Fallback)?;
-            self.pos += 1;
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                return Ok((value >> 1) as i64 ^ -((value & 1) as i64));
-            }
-        }
-        Err(Fallback)
-    }
-
-    fn int(&mut self) -> Result<i32> {
-        i32::try_from(self.long()?).map_err(|_| Fallback)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or(Fallback)?;
-        let bytes = self.bytes.get(self.pos..end).ok_or(Fallback)?;
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    fn bytes(&mut self) -> Result<&'a [u8]> {
-        let n = usize::try_from(self.long()?).map_err(|_| Fallback)?;
-        self.take(n)
-    }
-
-    fn str(&mut self) -> Result<&'a str> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| Fallback)
-    }
-
-    /// The item count of the next array or map block; 0 at the end. Bounded as
-    /// the structural check bounds it (every item of wismo's schemas takes bytes).
-    fn block(&mut self) -> Result<u64> {
-        let count = self.long()?;
-        if count < 0 {
-            self.long()?; // the block's size in bytes
-        }
-        let count = count.unsigned_abs();
-        let left = (self.bytes.len() - self.pos) as u64;
-        if count > left || count > (MAX_RECORD_ITEMS - self.items) as u64 {
-            return Err(Fallback);
-        }
-        self.items += count as usize;
-        Ok(count)
-    }
-
-    fn union_branch<'s>(&mut self, schema: &'s Schema) -> Result<&'s Schema> {
-        let Schema::Union(union) = schema else {
-            return Err(Fallback);
-        };
-        let index = usize::try_from(self.long()?).map_err(|_| Fallback)?;
-        union.variants().get(index).ok_or(Fallback)
     }
 }
 
@@ -416,67 +353,4 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{subjects, unframe, Codec, SchemaRegistry};
-    use wismo_core::model::{CarrierScan, RoutedScan, ScanLocation};
-
-    fn direct<T: DeserializeOwned>(subject: &str, bytes: &[u8]) -> Result<T> {
-        let catalog = crate::SchemaCatalog::builtin();
-        let (id, body) = unframe(bytes).map_err(|_| Fallback)?;
-        let plan = catalog.plan(id).ok_or(Fallback)?;
-        assert_eq!(catalog.id_of(subject), Some(id));
-        from_slice(plan.inlined.as_ref().ok_or(Fallback)?, body)
-    }
-
-    fn scan() -> CarrierScan {
-        CarrierScan {
-            scan_id: "s-1".into(),
-            tracking_number: "1Z".into(),
-            carrier: "ups".into(),
-            raw_status: "OT".into(),
-            raw_status_detail: None,
-            description: Some("Out for delivery".into()),
-            occurred_at: chrono::DateTime::from_timestamp_millis(1_709_896_200_789).unwrap(),
-            location: Some(ScanLocation {
-                city: Some("Chicago".into()),
-                postal_code: None,
-                country: Some("US".into()),
-            }),
-            carrier_edd: chrono::NaiveDate::from_ymd_opt(2024, 3, 8),
-            order_id: None,
-        }
-    }
-
-    /// The records the services decode most take the direct way, not the fallback.
-    #[test]
-    fn current_records_decode_directly() {
-        let codec = Codec::default();
-        let bytes = codec.encode(subjects::CARRIER_SCAN, &scan()).unwrap();
-        assert_eq!(
-            direct::<CarrierScan>(subjects::CARRIER_SCAN, &bytes).unwrap(),
-            scan()
-        );
-        let routed = RoutedScan {
-            order_id: "o-1".into(),
-            scan: scan(),
-        };
-        let bytes = codec.encode(subjects::ROUTED_SCAN, &routed).unwrap();
-        assert_eq!(
-            direct::<RoutedScan>(subjects::ROUTED_SCAN, &bytes).unwrap(),
-            routed
-        );
-    }
-
-    #[test]
-    fn what_the_check_refuses_is_refused() {
-        let codec = Codec::default();
-        let bytes = codec.encode(subjects::CARRIER_SCAN, &scan()).unwrap();
-        for cut in 5..bytes.len() {
-            assert!(direct::<CarrierScan>(subjects::CARRIER_SCAN, &bytes[..cut]).is_err());
-        }
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert!(direct::<CarrierScan>(subjects::CARRIER_SCAN, &longer).is_err());
-    }
-}
+mod tests;

@@ -1,0 +1,92 @@
+use super::*;
+use crate::{subjects, unframe, Codec, SchemaRegistry};
+use wismo_core::model::{CarrierScan, RoutedScan, ScanLocation};
+
+fn direct<T: DeserializeOwned>(subject: &str, bytes: &[u8]) -> Result<T> {
+    let catalog = crate::SchemaCatalog::builtin();
+    let (id, body) = unframe(bytes).map_err(|_| Fallback)?;
+    let plan = catalog.plan(id).ok_or(Fallback)?;
+    assert_eq!(catalog.id_of(subject), Some(id));
+    from_slice(plan.inlined.as_ref().ok_or(Fallback)?, body)
+}
+
+fn scan() -> CarrierScan {
+    CarrierScan {
+        scan_id: "s-1".into(),
+        tracking_number: "1Z".into(),
+        carrier: "ups".into(),
+        raw_status: "OT".into(),
+        raw_status_detail: None,
+        description: Some("Out for delivery".into()),
+        occurred_at: chrono::DateTime::from_timestamp_millis(1_709_896_200_789).unwrap(),
+        location: Some(ScanLocation {
+            city: Some("Chicago".into()),
+            postal_code: None,
+            country: Some("US".into()),
+        }),
+        carrier_edd: chrono::NaiveDate::from_ymd_opt(2024, 3, 8),
+        order_id: None,
+    }
+}
+
+/// The records the services decode most take the direct way, not the fallback.
+#[test]
+fn current_records_decode_directly() {
+    let codec = Codec::default();
+    let bytes = codec.encode(subjects::CARRIER_SCAN, &scan()).unwrap();
+    assert_eq!(
+        direct::<CarrierScan>(subjects::CARRIER_SCAN, &bytes).unwrap(),
+        scan()
+    );
+    let routed = RoutedScan {
+        order_id: "o-1".into(),
+        scan: scan(),
+    };
+    let bytes = codec.encode(subjects::ROUTED_SCAN, &routed).unwrap();
+    assert_eq!(
+        direct::<RoutedScan>(subjects::ROUTED_SCAN, &bytes).unwrap(),
+        routed
+    );
+}
+
+/// So does a restore: every state type, from the changelog fuzz seeds (JSON).
+#[test]
+fn states_decode_directly() {
+    fn check<T: serde::Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+        subject: &str,
+        json_entry: &[u8],
+    ) {
+        let state: T = serde_json::from_slice(&json_entry[1..]).unwrap();
+        let bytes = Codec::default().encode(subject, &state).unwrap();
+        assert_eq!(direct::<T>(subject, &bytes).unwrap(), state, "{subject}");
+    }
+    macro_rules! seed {
+        ($name:literal) => {
+            include_bytes!(concat!("../../../../fuzz/corpus/changelog/", $name))
+        };
+    }
+    check::<wismo_core::tracker::OrderState>(
+        subjects::ORDER_STATE,
+        seed!("order_state-o-1003.bin"),
+    );
+    check::<wismo_core::matcher::TrackingState>(
+        subjects::TRACKING_STATE,
+        seed!("tracking_state-held.bin"),
+    );
+    check::<wismo_core::dispatch::RecipientHold>(
+        subjects::RECIPIENT_HOLD,
+        seed!("recipient_hold.bin"),
+    );
+}
+
+#[test]
+fn what_the_check_refuses_is_refused() {
+    let codec = Codec::default();
+    let bytes = codec.encode(subjects::CARRIER_SCAN, &scan()).unwrap();
+    for cut in 5..bytes.len() {
+        assert!(direct::<CarrierScan>(subjects::CARRIER_SCAN, &bytes[..cut]).is_err());
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(direct::<CarrierScan>(subjects::CARRIER_SCAN, &longer).is_err());
+}
