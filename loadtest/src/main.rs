@@ -22,9 +22,11 @@ mod gen;
 mod measure;
 mod produce;
 mod restore;
+mod service;
 mod simulate;
 mod steady;
 mod throughput;
+mod topic;
 
 use clap::{Parser, Subcommand};
 

@@ -9,12 +9,11 @@
 //! the memory a restored order takes. See `docs/performance.md`.
 
 use crate::measure::{self, timed, Samples};
-use crate::produce::await_acks;
+use crate::produce::{self, await_acks};
 use crate::{alloc, gen};
 use anyhow::{ensure, Context};
 use clap::Args;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::HashMap;
@@ -247,23 +246,11 @@ fn write_changelog(
                 &changelog::encode_state(ORDER_STATE, &state)?,
             );
             written.bytes += payload.len() as u64;
-            let mut record = FutureRecord::to(topic)
+            let record = FutureRecord::to(topic)
                 .key(state.order_id.as_str())
-                .payload(&payload)
+                .payload(payload.as_slice())
                 .partition(0);
-            loop {
-                match producer.send_result(record) {
-                    Ok(delivery) => {
-                        in_flight.push(delivery);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                        record = r;
-                        await_acks(&mut in_flight)?;
-                    }
-                    Err((e, _)) => return Err(e).context("producing a state"),
-                }
-            }
+            produce::send(&producer, record, &mut in_flight).context("producing a state")?;
             if in_flight.len() >= 20_000 {
                 await_acks(&mut in_flight)?;
             }

@@ -5,14 +5,12 @@
 
 use super::stats::Percentiles;
 use crate::throughput::commands::COMMAND_TOPICS;
+use crate::topic::read_topic;
 use anyhow::{bail, Context};
 use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Message, Offset, Timestamp, TopicPartitionList};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
+use rdkafka::{ClientConfig, Message, Timestamp};
+use std::collections::{BTreeMap, HashMap};
 use wismo_config::Topics;
 
 /// One command as it reached its topic.
@@ -60,54 +58,28 @@ pub fn read(bootstrap: &str, topics: &Topics) -> anyhow::Result<Vec<Seen>> {
     let mut out = Vec::new();
     for name in COMMAND_TOPICS {
         let topic = topics.resolve(name);
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("group.id", wismo_e2e::unique_name("steady-read"))
-            .set("enable.partition.eof", "true")
-            .set("isolation.level", "read_committed")
-            .create()
-            .context("creating a reader")?;
-        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-        let mut tpl = TopicPartitionList::new();
-        for t in md.topics() {
-            for p in t.partitions() {
-                tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
-            }
-        }
-        let partitions = tpl.count();
-        consumer.assign(&tpl)?;
-        let mut ended = BTreeSet::new();
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while ended.len() < partitions {
-            anyhow::ensure!(Instant::now() < deadline, "reading {topic} took too long");
-            match consumer.poll(Duration::from_millis(200)) {
-                None => {}
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    ended.insert(p);
-                }
-                Some(Err(e)) => return Err(e).context("reading commands"),
-                Some(Ok(m)) => {
-                    ended.remove(&m.partition());
-                    let Timestamp::LogAppendTime(appended) = m.timestamp() else {
-                        bail!("{topic} does not stamp append times: {:?}", m.timestamp());
-                    };
-                    let Some(payload) = m.payload() else { continue };
-                    let v = replay::render::value(topics, topic, payload);
-                    let (Some(order_id), Some(decided_at)) =
-                        (v["order_id"].as_str(), v["decided_at"].as_i64())
-                    else {
-                        bail!("a command on {topic} without order_id or decided_at: {v}");
-                    };
-                    out.push(Seen {
-                        topic: name,
-                        order_id: order_id.to_string(),
-                        decided_at,
-                        detectable_at: v["detectable_at"].as_i64(),
-                        appended,
-                    });
-                }
-            }
-        }
+        read_topic(bootstrap, topic, |m| {
+            let Timestamp::LogAppendTime(appended) = m.timestamp() else {
+                bail!("{topic} does not stamp append times: {:?}", m.timestamp());
+            };
+            let Some(payload) = m.payload() else {
+                return Ok(());
+            };
+            let v = replay::render::value(topics, topic, payload);
+            let (Some(order_id), Some(decided_at)) =
+                (v["order_id"].as_str(), v["decided_at"].as_i64())
+            else {
+                bail!("a command on {topic} without order_id or decided_at: {v}");
+            };
+            out.push(Seen {
+                topic: name,
+                order_id: order_id.to_string(),
+                decided_at,
+                detectable_at: v["detectable_at"].as_i64(),
+                appended,
+            });
+            Ok(())
+        })?;
     }
     Ok(out)
 }

@@ -19,14 +19,13 @@
 mod latency;
 mod pace;
 mod report;
-mod services;
 mod stats;
 mod timers;
 
 use crate::chaos::profile;
+use crate::service::{Service, NAMES, TRACKER};
 use anyhow::{ensure, Context};
 use clap::Args;
-use services::{Service, NAMES, TRACKER};
 use stats::Histogram;
 use std::time::{Duration, Instant};
 use wismo_config::Topics;
@@ -164,7 +163,7 @@ pub fn run(args: SteadyArgs) -> anyhow::Result<()> {
             Duration::from_secs(1_800),
             || {
                 let m = fleet[TRACKER].metrics()?;
-                open = services::value(&m, "wismo_timers_open").unwrap_or(0.0);
+                open = crate::service::value(&m, "wismo_timers_open").unwrap_or(0.0);
                 Ok((open >= want).then_some(()))
             },
         )
@@ -176,7 +175,8 @@ pub fn run(args: SteadyArgs) -> anyhow::Result<()> {
         );
     }
     let before = scrape(&mut fleet)?;
-    seen.timers_at_start = services::value(&before[TRACKER], "wismo_timers_open").unwrap_or(0.0);
+    seen.timers_at_start =
+        crate::service::value(&before[TRACKER], "wismo_timers_open").unwrap_or(0.0);
     seen.timers_min = f64::INFINITY;
 
     let load = pace::Load::start(pace::Plan {
@@ -275,11 +275,11 @@ fn scrape(fleet: &mut [Service]) -> anyhow::Result<Vec<String>> {
 
 fn sample(fleet: &mut [Service], seen: &mut Observed) -> anyhow::Result<()> {
     let m = fleet[TRACKER].metrics()?;
-    if let Some(open) = services::value(&m, "wismo_timers_open") {
+    if let Some(open) = crate::service::value(&m, "wismo_timers_open") {
         seen.timers_min = seen.timers_min.min(open);
         seen.timers_max = seen.timers_max.max(open);
     }
-    if let Some(keys) = services::value(&m, "wismo_state_keys") {
+    if let Some(keys) = crate::service::value(&m, "wismo_state_keys") {
         seen.keys_max = seen.keys_max.max(keys);
     }
     for (i, s) in fleet.iter_mut().enumerate() {

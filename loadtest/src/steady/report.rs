@@ -2,10 +2,10 @@
 
 use super::latency::Figures;
 use super::pace::Produced;
-use super::services::NAMES;
 use super::stats::Percentiles;
 use super::timers::Written;
 use super::Observed;
+use crate::service::NAMES;
 use std::collections::BTreeMap;
 
 /// The target: time to detect, p99, under 1 s past the deadline.

@@ -13,10 +13,9 @@
 //! run, so it costs the tracker memory and a place in its deadline index but
 //! never fires. Small states (no shipment, no scans), so a million fit the heap.
 
-use crate::produce::await_acks;
+use crate::produce::{self, await_acks};
 use anyhow::{ensure, Context};
 use chrono::Duration as TimeDelta;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use std::time::Instant;
@@ -142,22 +141,10 @@ pub fn write(
             &changelog::encode_state(ORDER_STATE, &state).context("encoding a state")?,
         );
         out.bytes += payload.len() as u64;
-        let mut record = FutureRecord::to(topic)
+        let record = FutureRecord::to(topic)
             .key(state.order_id.as_str())
-            .payload(&payload);
-        loop {
-            match producer.send_result(record) {
-                Ok(delivery) => {
-                    in_flight.push(delivery);
-                    break;
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    await_acks(&mut in_flight)?;
-                }
-                Err((e, _)) => return Err(e).context("producing a state"),
-            }
-        }
+            .payload(payload.as_slice());
+        produce::send(&producer, record, &mut in_flight).context("producing a state")?;
         if in_flight.len() >= 50_000 {
             await_acks(&mut in_flight)?;
         }

@@ -1,13 +1,9 @@
 //! Commands as they reach their topics, by default topic name and command id, and
 //! the comparison of a live run with replay.
 
-use anyhow::Context;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 use wismo_config::Topics;
 
 /// The command topics by their default names.
@@ -87,40 +83,12 @@ pub fn read(bootstrap: &str, topics: &Topics) -> anyhow::Result<Commands> {
     let mut out = Commands::default();
     for name in COMMAND_TOPICS {
         let topic = topics.resolve(name);
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("group.id", wismo_e2e::unique_name("loadtest-read"))
-            .set("enable.partition.eof", "true")
-            .set("isolation.level", "read_committed")
-            .create()
-            .context("creating a reader")?;
-        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-        let mut tpl = TopicPartitionList::new();
-        for t in md.topics() {
-            for p in t.partitions() {
-                tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        crate::topic::read_topic(bootstrap, topic, |m| {
+            if let Some(payload) = m.payload() {
+                out.add(name, replay::render::value(topics, topic, payload));
             }
-        }
-        let partitions = tpl.count();
-        consumer.assign(&tpl)?;
-        let mut ended = BTreeSet::new();
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while ended.len() < partitions {
-            anyhow::ensure!(Instant::now() < deadline, "reading {topic} took too long");
-            match consumer.poll(Duration::from_millis(200)) {
-                None => {}
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    ended.insert(p);
-                }
-                Some(Err(e)) => return Err(e).context("reading commands"),
-                Some(Ok(m)) => {
-                    ended.remove(&m.partition());
-                    if let Some(payload) = m.payload() {
-                        out.add(name, replay::render::value(topics, topic, payload));
-                    }
-                }
-            }
-        }
+            Ok(())
+        })?;
     }
     Ok(out)
 }

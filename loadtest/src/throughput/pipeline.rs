@@ -12,14 +12,15 @@
 use super::commands::{self, Commands, COMMAND_TOPICS};
 use super::input::Input;
 use crate::measure::process_cpu_seconds;
-use anyhow::{bail, Context};
+use crate::service::Service;
+use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use wismo_config::Topics;
-use wismo_e2e::{free_port, http_get, service_binary, unique_name, ServiceProcess};
+use wismo_e2e::{service_binary, unique_name};
 
 const POLL: Duration = Duration::from_millis(50);
 const SERVICES: [&str; 3] = ["scan-matcher", "order-tracker", "dispatcher"];
@@ -69,30 +70,6 @@ pub struct Setup<'a> {
     pub timeout: Duration,
 }
 
-struct Running {
-    process: ServiceProcess,
-    http: u16,
-}
-
-impl Running {
-    fn metrics(&mut self) -> anyhow::Result<String> {
-        if let Some(status) = self.process.try_wait()? {
-            bail!(
-                "{} exited ({status}); last output:\n{}",
-                self.process.name(),
-                self.process.log_tail(30)
-            );
-        }
-        Ok(http_get(self.http, "/metrics")
-            .map(|(_, b)| b)
-            .unwrap_or_default())
-    }
-
-    fn cpu(&self) -> anyhow::Result<f64> {
-        process_cpu_seconds(self.process.pid())
-    }
-}
-
 /// Sum of a counter over every label set whose labels contain `needle`.
 pub(crate) fn counter(metrics: &str, name: &str, needle: &str) -> f64 {
     metrics
@@ -125,13 +102,13 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let broker0 = setup.broker_pid.map(process_cpu_seconds).transpose()?;
     let deadline = Instant::now() + setup.timeout;
     let started = Instant::now();
-    let mut services: [Option<Running>; 3] = [Some(start(SERVICES[0], &env)?), None, None];
+    let mut services: [Option<Service>; 3] = [Some(Service::start(SERVICES[0], &env)?), None, None];
     let mut cpu = [0.0; 3];
     let mut start_up = Duration::ZERO;
     let mut paused = Duration::ZERO;
     if setup.all_at_once {
-        services[1] = Some(start(SERVICES[1], &env)?);
-        services[2] = Some(start(SERVICES[2], &env)?);
+        services[1] = Some(Service::start(SERVICES[1], &env)?);
+        services[2] = Some(Service::start(SERVICES[2], &env)?);
     } else {
         let (mut routed, mut consumed) = (0.0, 0.0);
         let waited = wait(deadline, || {
@@ -154,8 +131,8 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         // would fall silent, and the tracker would wait for it for
         // `WISMO_UPSTREAM_TIMEOUT` (60 s) before deciding the last routed scans.
         let pause = Instant::now();
-        services[1] = Some(start(SERVICES[1], &env)?);
-        services[2] = Some(start(SERVICES[2], &env)?);
+        services[1] = Some(Service::start(SERVICES[1], &env)?);
+        services[2] = Some(Service::start(SERVICES[2], &env)?);
         paused = pause.elapsed();
     }
     let stage = Instant::now();
@@ -195,7 +172,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let broker1 = setup.broker_pid.map(process_cpu_seconds).transpose()?;
     let stopped_at = chrono::Utc::now().timestamp_millis();
     for s in services.iter_mut().flatten() {
-        s.process.terminate_within(Duration::from_secs(30))?;
+        s.stop()?;
     }
     let commands = commands::read(setup.bootstrap, &topics)?;
     let changelog = topic_size(setup.bootstrap, &topics.tracker_changelog)?;
@@ -216,41 +193,12 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
 
 /// Records on `topic` and the bytes of their values, read to its end.
 fn topic_size(bootstrap: &str, topic: &str) -> anyhow::Result<(u64, u64)> {
-    use rdkafka::error::KafkaError;
-    use rdkafka::{Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique_name("loadtest-size"))
-        .set("enable.partition.eof", "true")
-        .create()
-        .context("creating a reader")?;
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let mut tpl = TopicPartitionList::new();
-    for t in md.topics() {
-        for p in t.partitions() {
-            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
-        }
-    }
-    let partitions = tpl.count();
-    consumer.assign(&tpl)?;
     let (mut records, mut bytes) = (0u64, 0u64);
-    let mut ended = std::collections::BTreeSet::new();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while ended.len() < partitions {
-        anyhow::ensure!(Instant::now() < deadline, "reading {topic} took too long");
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                ended.insert(p);
-            }
-            Some(Err(e)) => return Err(e).context("reading the changelog"),
-            Some(Ok(m)) => {
-                ended.remove(&m.partition());
-                records += 1;
-                bytes += m.payload().map_or(0, <[u8]>::len) as u64;
-            }
-        }
-    }
+    crate::topic::read_topic(bootstrap, topic, |m| {
+        records += 1;
+        bytes += rdkafka::Message::payload(m).map_or(0, <[u8]>::len) as u64;
+        Ok(())
+    })?;
     Ok((records, bytes))
 }
 
@@ -337,18 +285,4 @@ fn create_topics(setup: &Setup<'_>, env: &[(String, String)]) -> anyhow::Result<
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(())
-}
-
-fn start(name: &str, env: &[(String, String)]) -> anyhow::Result<Running> {
-    let http = free_port()?;
-    let addr = format!("127.0.0.1:{http}");
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    vars.push(("WISMO_HTTP_ADDR", &addr));
-    let process = ServiceProcess::spawn(service_binary(name)?, &vars)?;
-    let mut running = Running { process, http };
-    // Started once its HTTP side answers.
-    wismo_e2e::wait_until(&format!("{name} to start"), Duration::from_secs(60), || {
-        running.metrics().map(|m| (!m.is_empty()).then_some(()))
-    })?;
-    Ok(running)
 }

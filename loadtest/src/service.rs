@@ -1,5 +1,5 @@
-//! The three release service binaries, one instance each, on the run's topics,
-//! and what their `/metrics` and `/proc` say while they run.
+//! A release service binary run by a measurement, and what its `/metrics` and
+//! `/proc` say while it runs.
 
 use anyhow::{bail, Context};
 use std::time::Duration;
