@@ -2,8 +2,9 @@
 //! decode (`Codec::decode`, framing, structural check and conversion to the model
 //! type included) and encode (`Codec::encode`). Also a carrier scan written with an
 //! older schema version (v1), which goes through schema resolution. `decode_general`
-//! is the way every record was decoded before the direct path
-//! (`Codec::decode_general`), measured in the same run for the ratio.
+//! and `encode_general` are the ways every record was decoded and encoded before
+//! the direct paths (`Codec::decode_general`, `Codec::encode_general`: apache-avro),
+//! measured in the same run for the ratio.
 //!
 //! `cargo bench -p wismo-codec --bench codec`; figures in `docs/performance.md`.
 
@@ -124,6 +125,9 @@ fn pair<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     });
     group.bench_function("encode", |b| {
         b.iter(|| black_box(codec.encode(subject, black_box(value)).unwrap()))
+    });
+    group.bench_function("encode_general", |b| {
+        b.iter(|| black_box(codec.encode_general(subject, black_box(value)).unwrap()))
     });
     group.finish();
 }

@@ -63,17 +63,46 @@ impl<R: SchemaRegistry> Codec<R> {
     /// Encodes `value` with the current schema of `subject`, framed with its id.
     /// Serde writes straight into Avro binary (no value tree), so a map's entries
     /// come out in the order the value holds them: the same bytes every time.
+    /// The direct encoder ([`crate::fast`]'s `encode`) writes it; what it refuses
+    /// goes through apache-avro's serializer, which words the error.
     pub fn encode<T: Serialize>(&self, subject: &str, value: &T) -> Result<Vec<u8>, CodecError> {
         let id = self.current_id(subject)?;
-        // The serializer looks no names up: a schema that uses a named type twice
-        // is written with its references inlined.
+        let mut out = Vec::with_capacity(1024);
+        out.push(MAGIC_BYTE);
+        out.extend_from_slice(&id.to_be_bytes());
+        let inlined = self.registry.plan(id).and_then(|p| p.inlined.as_ref());
+        if let Some(schema) = inlined {
+            if fast::encode::write(schema, value, &mut out).is_ok() {
+                return Ok(out);
+            }
+            out.truncate(HEADER_LEN);
+        }
+        // apache-avro's serializer looks no names up: a schema that uses a named
+        // type twice is written with its references inlined.
+        let schema = match inlined {
+            Some(inlined) => inlined,
+            None => self.schema(id)?,
+        };
+        apache_avro::write_avro_datum_ref(schema, value, &mut out)
+            .map_err(|e| CodecError::avro(subject, "encoding", e))?;
+        Ok(out)
+    }
+
+    /// [`Codec::encode`] by apache-avro's serializer only, as every record was
+    /// encoded before the direct path: for benchmarks and for tests that compare
+    /// the two.
+    #[doc(hidden)]
+    pub fn encode_general<T: Serialize>(
+        &self,
+        subject: &str,
+        value: &T,
+    ) -> Result<Vec<u8>, CodecError> {
+        let id = self.current_id(subject)?;
         let schema = match self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
             Some(inlined) => inlined,
             None => self.schema(id)?,
         };
-        let mut out = Vec::with_capacity(256);
-        out.push(MAGIC_BYTE);
-        out.extend_from_slice(&id.to_be_bytes());
+        let mut out = frame(id, &[]);
         apache_avro::write_avro_datum_ref(schema, value, &mut out)
             .map_err(|e| CodecError::avro(subject, "encoding", e))?;
         Ok(out)

@@ -41,6 +41,7 @@ impl de::Error for Fallback {
 
 type Result<T> = std::result::Result<T, Fallback>;
 
+pub(crate) mod encode;
 mod input;
 use input::Input;
 

@@ -21,6 +21,40 @@ fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(subject: &str,
     assert_eq!(&back, value);
 }
 
+/// The direct encoder writes the bytes apache-avro's serializer writes.
+fn same_bytes<T: Serialize>(subject: &str, value: &T) {
+    let codec = Codec::default();
+    let direct = codec.encode(subject, value).expect("encodes");
+    let general = codec.encode_general(subject, value).expect("encodes");
+    assert_eq!(direct, general, "{subject}");
+}
+
+#[test]
+fn both_encoders_write_the_same_bytes() {
+    for e in order_events() {
+        same_bytes(subjects::ORDER_EVENT, &e);
+    }
+    same_bytes(subjects::CARRIER_SCAN, &scan_full());
+    same_bytes(subjects::CARRIER_SCAN, &scan_minimal());
+    same_bytes(subjects::NOTIFICATION_COMMAND, &command());
+    same_bytes(subjects::NOTIFICATION_COMMAND, &command_minimal());
+    same_bytes(subjects::DEAD_LETTER, &dead_letter());
+    same_bytes(subjects::DEAD_LETTER, &dead_letter_tombstone());
+    same_bytes(subjects::SHIPMENT_REGISTERED, &shipment_registered());
+    same_bytes(subjects::ROUTED_SCAN, &routed_scan());
+    same_bytes(subjects::DELAY_APOLOGY_COMMAND, &delay_apology());
+    same_bytes(subjects::REVIEW_REQUEST_COMMAND, &review_request());
+    for s in order_states() {
+        same_bytes(subjects::ORDER_STATE, &s);
+    }
+    for s in tracking_states() {
+        same_bytes(subjects::TRACKING_STATE, &s);
+    }
+    for s in recipient_holds() {
+        same_bytes(subjects::RECIPIENT_HOLD, &s);
+    }
+}
+
 #[test]
 fn states_roundtrip() {
     for state in order_states() {
