@@ -1,4 +1,5 @@
-//! Reading a topic from its start to its end, as the measurements do after a run.
+//! A run's topics: every one created with `wismoctl`, and each read from its start
+//! to its end, as the measurements do after a run.
 
 use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -50,5 +51,25 @@ pub fn read_topic(
             }
         }
     }
+    Ok(())
+}
+
+/// Creates every topic of the deployment `env` names (its prefix), each with
+/// `partitions` partitions, the scans' topic included.
+pub fn create_all(
+    bootstrap: &str,
+    env: &[(String, String)],
+    partitions: impl std::fmt::Display,
+) -> anyhow::Result<()> {
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let partitions = partitions.to_string();
+    let args = [
+        "create-topics",
+        "--partitions",
+        &partitions,
+        "--scan-partitions",
+        &partitions,
+    ];
+    wismo_e2e::wismoctl_with(bootstrap, &vars, &args)?;
     Ok(())
 }

@@ -195,19 +195,7 @@ fn run_mode(
     .collect();
     let config = wismo_config::Env::from_pairs(env.clone());
     let topics = Topics::from_env(&config);
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let partitions = profile.partitions.to_string();
-    wismo_e2e::wismoctl_with(
-        &bootstrap,
-        &vars,
-        &[
-            "create-topics",
-            "--partitions",
-            &partitions,
-            "--scan-partitions",
-            &partitions,
-        ],
-    )?;
+    crate::topic::create_all(&bootstrap, &env, profile.partitions)?;
 
     let mut fleet = fleet::Fleet::new(env.clone(), logs);
     for service in 0..3 {

@@ -106,19 +106,7 @@ pub fn run(args: SteadyArgs) -> anyhow::Result<()> {
     .collect();
     let config = wismo_config::Env::from_pairs(env.clone());
     let topics = Topics::from_env(&config);
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let partitions = args.partitions.to_string();
-    wismo_e2e::wismoctl_with(
-        &bootstrap,
-        &vars,
-        &[
-            "create-topics",
-            "--partitions",
-            &partitions,
-            "--scan-partitions",
-            &partitions,
-        ],
-    )?;
+    crate::topic::create_all(&bootstrap, &env, args.partitions)?;
     latency::stamp_on_append(&bootstrap, &topics)?;
 
     let written = if args.open_timers > 0 {

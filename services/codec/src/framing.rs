@@ -70,22 +70,13 @@ impl<R: SchemaRegistry> Codec<R> {
         let mut out = Vec::with_capacity(1024);
         out.push(MAGIC_BYTE);
         out.extend_from_slice(&id.to_be_bytes());
-        let inlined = self.registry.plan(id).and_then(|p| p.inlined.as_ref());
-        if let Some(schema) = inlined {
+        if let Some(schema) = self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
             if fast::encode::write(schema, value, &mut out).is_ok() {
                 return Ok(out);
             }
             out.truncate(HEADER_LEN);
         }
-        // apache-avro's serializer looks no names up: a schema that uses a named
-        // type twice is written with its references inlined.
-        let schema = match inlined {
-            Some(inlined) => inlined,
-            None => self.schema(id)?,
-        };
-        apache_avro::write_avro_datum_ref(schema, value, &mut out)
-            .map_err(|e| CodecError::avro(subject, "encoding", e))?;
-        Ok(out)
+        self.encode_with_apache_avro(subject, id, value, out)
     }
 
     /// [`Codec::encode`] by apache-avro's serializer only, as every record was
@@ -98,11 +89,23 @@ impl<R: SchemaRegistry> Codec<R> {
         value: &T,
     ) -> Result<Vec<u8>, CodecError> {
         let id = self.current_id(subject)?;
+        self.encode_with_apache_avro(subject, id, value, frame(id, &[]))
+    }
+
+    /// Appends `value` to `out` (its header written) by apache-avro's serializer,
+    /// which looks no names up: a schema that uses a named type twice is written
+    /// with its references inlined.
+    fn encode_with_apache_avro<T: Serialize>(
+        &self,
+        subject: &str,
+        id: u32,
+        value: &T,
+        mut out: Vec<u8>,
+    ) -> Result<Vec<u8>, CodecError> {
         let schema = match self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
             Some(inlined) => inlined,
             None => self.schema(id)?,
         };
-        let mut out = frame(id, &[]);
         apache_avro::write_avro_datum_ref(schema, value, &mut out)
             .map_err(|e| CodecError::avro(subject, "encoding", e))?;
         Ok(out)
