@@ -13,15 +13,17 @@
 #      Kafka broker on a free loopback port, and each test its own topics)
 #   6. scripts/validate-deploy.sh: the Helm chart, kustomize, image and alerts,
 #      checked offline
-#   7. scripts/fuzz.sh 10: each fuzz target for 10 seconds
-#   8. loadtest chaos --profile short (release build): kills, rebalances and a
+#   7. scripts/run-local.sh: the README's first command, the whole pipeline on
+#      the sample, checked against replay (about 30 seconds)
+#   8. scripts/fuzz.sh 10: each fuzz target for 10 seconds
+#   9. loadtest chaos --profile short (release build): kills, rebalances and a
 #      broker outage under load, both delivery modes, against replay (about
 #      11 minutes with its release build; WISMO_CHAOS=0 skips it). In CI the
 #      debug and fuzz builds are removed first, for disk.
 #
 # WISMO_HEAVY=1 adds 10,000 simulation seeds per test in release. Extra
 # arguments are passed to `cargo test`, e.g.
-# `scripts/test.sh -p wismo-e2e` (then steps 6 to 8 are skipped). With CI set,
+# `scripts/test.sh -p wismo-e2e` (then steps 6 to 9 are skipped). With CI set,
 # cargo runs --locked and without incremental caches.
 set -euo pipefail
 
@@ -61,6 +63,9 @@ cargo test "${locked[@]}" --workspace
 
 step "scripts/validate-deploy.sh (chart, kustomize, image, alerts)"
 scripts/validate-deploy.sh
+
+step "scripts/run-local.sh (the whole pipeline on the sample, against replay)"
+scripts/run-local.sh
 
 step "scripts/fuzz.sh 10 (each fuzz target for 10 s)"
 scripts/fuzz.sh 10
