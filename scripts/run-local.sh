@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Runs the whole wismo pipeline locally and shows what it decided:
-#   a local Apache Kafka broker, all topics, the three services, the built-in
-#   sample of orders and scans (scripts/sample/events.jsonl, published first as a
-#   backlog), then prints the
-#   commands and dead-letter records it produced, and checks that `replay` over
-#   the same file decides the same commands, whole records compared. Stops
-#   everything on exit.
+# Runs the whole wismo pipeline locally and shows what it decided: a local
+#   Apache Kafka broker, all topics, the built-in sample of orders and scans
+#   (scripts/sample/events.jsonl, published first as a backlog), the three
+#   services; then prints the commands and dead-letter records they produced,
+#   and checks that `replay` over the same file decides the same commands, whole
+#   records compared. Stops everything on exit.
 #
 # Env: WISMO_BROKER_PORT (default 19092), WISMO_HTTP_BASE_PORT (default 18080).
 set -euo pipefail
