@@ -121,14 +121,14 @@ impl<'de> de::Deserializer<'de> for Datum<'_, 'de, '_> {
                 }
             }
             Schema::Array(array) => visitor.visit_seq(Items {
+                blocks: Blocks::start(self.input)?,
                 input: self.input,
                 items: &array.items,
-                left: 0,
             }),
             Schema::Map(map) => visitor.visit_map(Entries {
+                blocks: Blocks::start(self.input)?,
                 input: self.input,
                 values: &map.types,
-                left: 0,
             }),
             Schema::Record(record) => visitor.visit_map(Fields {
                 input: self.input,
@@ -296,29 +296,67 @@ impl<'de> de::MapAccess<'de> for Fields<'_, 'de, '_> {
     }
 }
 
+/// How many items of an array or map are left, block by block. The first block
+/// is read up front, so its count sizes what the items are decoded into.
+struct Blocks {
+    left: u64,
+    done: bool,
+}
+
+impl Blocks {
+    fn start(input: &mut Input<'_>) -> Result<Blocks> {
+        let left = input.block()?;
+        Ok(Blocks {
+            left,
+            done: left == 0,
+        })
+    }
+
+    /// Whether another item follows; reads the next block's count when one ends.
+    fn next(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        if self.left == 0 {
+            self.left = input.block()?;
+            if self.left == 0 {
+                self.done = true;
+                return Ok(false);
+            }
+        }
+        self.left -= 1;
+        Ok(true)
+    }
+
+    /// The items left in this block (the whole array, as wismo writes one block).
+    fn size_hint(&self) -> Option<usize> {
+        usize::try_from(self.left).ok()
+    }
+}
+
 /// An array's items, block by block.
 struct Items<'i, 'a, 's> {
     input: &'i mut Input<'a>,
     items: &'s Schema,
-    left: u64,
+    blocks: Blocks,
 }
 
 impl<'de> de::SeqAccess<'de> for Items<'_, 'de, '_> {
     type Error = Fallback;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.left == 0 {
-            self.left = self.input.block()?;
-            if self.left == 0 {
-                return Ok(None);
-            }
+        if !self.blocks.next(self.input)? {
+            return Ok(None);
         }
-        self.left -= 1;
         seed.deserialize(Datum {
             input: self.input,
             schema: self.items,
         })
         .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.blocks.size_hint()
     }
 }
 
@@ -326,20 +364,16 @@ impl<'de> de::SeqAccess<'de> for Items<'_, 'de, '_> {
 struct Entries<'i, 'a, 's> {
     input: &'i mut Input<'a>,
     values: &'s Schema,
-    left: u64,
+    blocks: Blocks,
 }
 
 impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
     type Error = Fallback;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.left == 0 {
-            self.left = self.input.block()?;
-            if self.left == 0 {
-                return Ok(None);
-            }
+        if !self.blocks.next(self.input)? {
+            return Ok(None);
         }
-        self.left -= 1;
         let key = self.input.str()?;
         seed.deserialize(BorrowedStrDeserializer::new(key))
             .map(Some)
@@ -350,6 +384,10 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
             input: self.input,
             schema: self.values,
         })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.blocks.size_hint()
     }
 }
 

@@ -97,3 +97,51 @@ fn what_the_check_refuses_is_refused() {
     longer.push(0);
     assert!(direct::<CarrierScan>(subjects::CARRIER_SCAN, &longer).is_err());
 }
+
+/// Arrays and maps in several blocks, one of them with a negative count and its
+/// byte size (as other Avro writers may send them), read as apache-avro reads them.
+#[test]
+fn arrays_and_maps_in_several_blocks() {
+    let schema = Schema::parse_str(
+        r#"{"type": "record", "name": "R", "fields": [
+            {"name": "xs", "type": {"type": "array", "items": "long"}},
+            {"name": "m", "type": {"type": "map", "values": "int"}}
+        ]}"#,
+    )
+    .unwrap();
+    fn zigzag(v: i64) -> u8 {
+        u8::try_from((v << 1) ^ (v >> 63)).unwrap()
+    }
+    let body = [
+        // xs: a block of 2, a block of -1 (1 item, 1 byte), the end.
+        zigzag(2),
+        zigzag(5),
+        zigzag(6),
+        zigzag(-1),
+        zigzag(1),
+        zigzag(7),
+        0,
+        // m: a block of 1, a block of 1, the end.
+        zigzag(1),
+        zigzag(1),
+        b'a',
+        zigzag(1),
+        zigzag(1),
+        zigzag(1),
+        b'b',
+        zigzag(2),
+        0,
+    ];
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct R {
+        xs: Vec<i64>,
+        m: std::collections::BTreeMap<String, i32>,
+    }
+    let expected = R {
+        xs: vec![5, 6, 7],
+        m: [("a".to_string(), 1), ("b".to_string(), 2)].into(),
+    };
+    assert_eq!(from_slice::<R>(&schema, &body).unwrap(), expected);
+    let value = apache_avro::from_avro_datum(&schema, &mut &body[..], None).unwrap();
+    assert_eq!(apache_avro::from_value::<R>(&value).unwrap(), expected);
+}

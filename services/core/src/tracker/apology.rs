@@ -4,12 +4,12 @@ use super::findings::Finding;
 use super::milestones::{quiet_hours_note, transactional_channel};
 use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::{OrderState, Placed};
+use super::vec_set::VecSet;
 use super::{SuppressReason, TrackerConfig, TrackerOutput};
 use crate::delay::Severity;
 use crate::ids::command_id;
 use crate::model::{DelayApologyCommand, DelayReason, Timestamp};
 use chrono::Duration;
-use std::collections::BTreeSet;
 
 /// What one apology is about.
 pub(super) struct Apology<'a> {
@@ -17,7 +17,7 @@ pub(super) struct Apology<'a> {
     pub id: &'a str,
     pub stage: u8,
     pub reason: DelayReason,
-    pub tracking: &'a BTreeSet<String>,
+    pub tracking: &'a VecSet<String>,
     pub finding: &'a Finding,
     pub detectable_at: Timestamp,
 }
@@ -42,10 +42,7 @@ fn severity(config: &TrackerConfig, a: &Apology<'_>) -> Severity {
 }
 
 /// The newest carrier estimate among the apology's parcels.
-pub(super) fn new_edd(
-    order: &OrderState,
-    tracking: &BTreeSet<String>,
-) -> Option<chrono::NaiveDate> {
+pub(super) fn new_edd(order: &OrderState, tracking: &VecSet<String>) -> Option<chrono::NaiveDate> {
     tracking
         .iter()
         .filter_map(|t| order.shipments.get(t)?.latest_edd.as_ref().map(|e| e.date))

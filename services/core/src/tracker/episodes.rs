@@ -14,9 +14,10 @@ use super::findings::{family, gravity, Finding};
 use super::incidents::escalate_from;
 use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::{Episode, Incident, OrderState, Placed};
+use super::vec_set::VecSet;
 use super::{TrackerConfig, TrackerOutput};
 use crate::model::{DelayReason, Timestamp};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Why an apology is due now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub(super) fn evaluate(
     let Some(finding) = found.get(family(lead.reason)) else {
         return;
     };
-    let tracking: BTreeSet<String> = order
+    let tracking: VecSet<String> = order
         .open_incidents()
         .flat_map(|i| i.tracking_numbers.iter().cloned())
         .collect();
@@ -64,7 +65,7 @@ pub(super) fn evaluate(
             escalated: false,
             pending_due: None,
             pending_reason: None,
-            tracking_numbers: BTreeSet::new(),
+            tracking_numbers: VecSet::new(),
             closed_at: None,
         });
     }

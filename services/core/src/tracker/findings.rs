@@ -3,6 +3,7 @@
 //! carrier exceptions. Pure functions of the state; incidents and apologies follow.
 
 use super::state::{OrderState, Placed, Shipment};
+use super::vec_set::VecSet;
 use super::TrackerConfig;
 use crate::calendar::{business_time_between, end_of_local_day, local_date, LaneCalendar};
 use crate::delay::Lane;
@@ -17,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) struct Finding {
     pub reason: DelayReason,
     pub detectable_at: Timestamp,
-    pub tracking: BTreeSet<String>,
+    pub tracking: VecSet<String>,
     /// How late against the promise, when the finding is about the promise.
     pub lateness: Option<Duration>,
     pub silent_since: Option<Timestamp>,
@@ -168,7 +169,7 @@ pub(super) fn promise_end(placed: &Placed, tz: Tz) -> Option<Timestamp> {
         .map(|d| end_of_local_day(d, tz))
 }
 
-pub(super) fn undelivered(order: &OrderState) -> BTreeSet<String> {
+pub(super) fn undelivered(order: &OrderState) -> VecSet<String> {
     order
         .shipments
         .values()
@@ -244,7 +245,7 @@ pub(super) fn findings(
             let f = found.entry("stuck").or_insert(Finding {
                 reason,
                 detectable_at: deadline,
-                tracking: BTreeSet::new(),
+                tracking: VecSet::new(),
                 lateness: None,
                 silent_since: Some(anchor(s)),
             });
@@ -259,7 +260,7 @@ pub(super) fn findings(
             let f = found.entry("presumed_lost").or_insert(Finding {
                 reason: DelayReason::PresumedLost,
                 detectable_at: deadline,
-                tracking: BTreeSet::new(),
+                tracking: VecSet::new(),
                 lateness: None,
                 silent_since: Some(anchor(s)),
             });
@@ -270,7 +271,7 @@ pub(super) fn findings(
             let f = found.entry(family(reason)).or_insert(Finding {
                 reason,
                 detectable_at: order.changed_at,
-                tracking: BTreeSet::new(),
+                tracking: VecSet::new(),
                 lateness: None,
                 silent_since: None,
             });

@@ -14,6 +14,7 @@ use super::findings::{self, family, Finding};
 use super::milestones::{self, transactional_channel, Recipient};
 use super::notes::HoldReason;
 use super::state::{Incident, OrderState, Placed};
+use super::vec_set::VecSet;
 use super::{episodes, TrackerConfig, TrackerOutput};
 use crate::calendar::{add_business_time, plus};
 use crate::delay::ApologyMode;
@@ -49,7 +50,7 @@ pub(super) fn evaluate(
     });
     if config.delay.back_on_track {
         // One message per parcel moving again, however many incidents it ends.
-        let mut told = BTreeSet::new();
+        let mut told = VecSet::new();
         for idx in closed {
             back_on_track(config, order, &placed, idx, now, &mut told, outputs);
         }
@@ -235,7 +236,7 @@ fn back_on_track(
     placed: &Placed,
     idx: usize,
     now: Timestamp,
-    told: &mut BTreeSet<String>,
+    told: &mut VecSet<String>,
     outputs: &mut Vec<TrackerOutput>,
 ) {
     let incident = &order.incidents[idx];

@@ -66,29 +66,9 @@ pub(super) fn apply_order_event(
             if order.shipments.len() >= config.max_shipments {
                 return false;
             }
-            order.shipments.insert(
-                s.tracking_number.clone(),
-                Shipment {
-                    shipment_id: s.shipment_id.clone(),
-                    tracking_number: s.tracking_number.clone(),
-                    carrier: s.carrier.clone(),
-                    service_level: s.service_level.clone(),
-                    origin_country: s.origin_country.clone(),
-                    skus: s.skus.clone(),
-                    created_at: event.occurred_at,
-                    current: None,
-                    last_scan: None,
-                    first_edd: None,
-                    latest_edd: None,
-                    delivered_at: None,
-                    failed_attempts: Default::default(),
-                    seen_scan_ids: Default::default(),
-                    milestones_sent: Default::default(),
-                    pending: None,
-                    notices_sent: Default::default(),
-                    return_started_at: None,
-                },
-            );
+            order
+                .shipments
+                .insert(Shipment::created(s, event.occurred_at));
             let (mut released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut order.held_scans)
                 .into_iter()
                 .partition(|h| h.scan.tracking_number == s.tracking_number);

@@ -2,12 +2,13 @@
 
 use super::notes::{HeldBack, HoldReason, Outcome};
 use super::state::{AppliedScan, OrderState, Placed, Shipment};
+use super::vec_set::VecSet;
 use super::TrackerOutput;
 use crate::ids::command_id;
 use crate::model::{ChannelKind, Milestone, NotificationCommand, Timestamp};
 use crate::policy::NotificationPolicy;
 use crate::status::Status;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The notice "your parcel is on its way back to the sender". It rides on the
 /// `RETURNED_TO_SENDER` milestone symbol with its own template key and id, so
@@ -138,7 +139,7 @@ fn progress(m: Milestone) -> Option<u8> {
 
 /// Once per milestone per shipment, and never a step backwards along the way to the
 /// door (no "shipped" after "out for delivery", nothing of the kind after "delivered").
-pub(super) fn allowed(m: Milestone, sent: &BTreeSet<Milestone>) -> bool {
+pub(super) fn allowed(m: Milestone, sent: &VecSet<Milestone>) -> bool {
     if sent.contains(&m) {
         return false;
     }

@@ -17,16 +17,20 @@ mod notify;
 mod reviews;
 mod scan;
 mod seen;
+mod shipments;
 mod state;
+mod vec_set;
 
 pub use config::TrackerConfig;
 pub use milestones::RETURNING_TO_SENDER;
 pub use notes::{HeldBack, HoldReason, Outcome, KEPT_NOTES, KEPT_TIMELINE};
 pub use seen::SeenScans;
+pub use shipments::Shipments;
 pub use state::{
     AppliedScan, EddSighting, Episode, Incident, MilestoneSlot, OrderState, PendingMilestone,
     Placed, Shipment, KEPT_FAILED_ATTEMPTS,
 };
+pub use vec_set::VecSet;
 
 use crate::calendar::plus;
 use crate::model::limits::TIMESTAMP_MILLIS_RANGE;

@@ -46,9 +46,9 @@ pub(super) fn fire_due(
     }
     let due: Vec<String> = order
         .shipments
-        .iter()
-        .filter(|(_, s)| s.pending.as_ref().is_some_and(|p| p.due <= now))
-        .map(|(k, _)| k.clone())
+        .values()
+        .filter(|s| s.pending.as_ref().is_some_and(|p| p.due <= now))
+        .map(|s| s.tracking_number.clone())
         .collect();
     for tracking in due {
         let Some(pending) = order

@@ -2,13 +2,15 @@
 
 use super::notes::HeldBack;
 use super::seen::SeenScans;
+use super::shipments::Shipments;
+use super::vec_set::VecSet;
 use super::StatusChange;
 use crate::matcher::HeldScan;
-use crate::model::{serde_time, DelayReason, Milestone, OrderPlaced, Timestamp};
+use crate::model::{serde_time, DelayReason, Milestone, OrderPlaced, ShipmentCreated, Timestamp};
 use crate::status::{Status, SubStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderState {
@@ -19,7 +21,7 @@ pub struct OrderState {
     #[serde(with = "serde_time::opt_millis")]
     pub return_requested_at: Option<Timestamp>,
     /// Shipments by tracking number.
-    pub shipments: BTreeMap<String, Shipment>,
+    pub shipments: Shipments,
     /// Scans routed to this order before their shipment was created.
     pub held_scans: Vec<HeldScan>,
     pub confirmation: MilestoneSlot,
@@ -65,7 +67,7 @@ impl OrderState {
             placed: None,
             cancelled_at: None,
             return_requested_at: None,
-            shipments: BTreeMap::new(),
+            shipments: Shipments::default(),
             held_scans: Vec::new(),
             confirmation: MilestoneSlot::default(),
             last_activity_at: now,
@@ -113,7 +115,7 @@ pub struct Episode {
     pub pending_due: Option<Timestamp>,
     #[serde(default)]
     pub pending_reason: Option<DelayReason>,
-    pub tracking_numbers: BTreeSet<String>,
+    pub tracking_numbers: VecSet<String>,
     #[serde(default, with = "serde_time::opt_millis")]
     pub closed_at: Option<Timestamp>,
 }
@@ -128,7 +130,7 @@ pub struct Incident {
     #[serde(with = "serde_time::millis")]
     pub opened_at: Timestamp,
     pub stage: u8,
-    pub tracking_numbers: BTreeSet<String>,
+    pub tracking_numbers: VecSet<String>,
     #[serde(default, with = "serde_time::opt_millis")]
     pub closed_at: Option<Timestamp>,
     /// The customer was told about it (an apology went out while it was open).
@@ -231,21 +233,45 @@ pub struct Shipment {
     pub delivered_at: Option<Timestamp>,
     /// Scan ids of failed delivery attempts (a set, so resends do not count twice);
     /// the first [`KEPT_FAILED_ATTEMPTS`].
-    pub failed_attempts: BTreeSet<String>,
+    pub failed_attempts: VecSet<String>,
     /// The most recent scan ids, to tell resends (see [`SeenScans`]).
     pub seen_scan_ids: SeenScans,
-    pub milestones_sent: BTreeSet<Milestone>,
+    pub milestones_sent: VecSet<Milestone>,
     pub pending: Option<PendingMilestone>,
     /// Notices that ride on a milestone symbol but are sent apart from it, once
     /// each (`returning_to_sender`).
     #[serde(default)]
-    pub notices_sent: BTreeSet<String>,
+    pub notices_sent: VecSet<String>,
     /// When the parcel started back to the sender (its earliest such scan).
     #[serde(default, with = "serde_time::opt_millis")]
     pub return_started_at: Option<Timestamp>,
 }
 
 impl Shipment {
+    /// A shipment as its `shipment_created` event announces it, before any scan.
+    pub fn created(s: &ShipmentCreated, created_at: Timestamp) -> Self {
+        Shipment {
+            shipment_id: s.shipment_id.clone(),
+            tracking_number: s.tracking_number.clone(),
+            carrier: s.carrier.clone(),
+            service_level: s.service_level.clone(),
+            origin_country: s.origin_country.clone(),
+            skus: s.skus.clone(),
+            created_at,
+            current: None,
+            last_scan: None,
+            first_edd: None,
+            latest_edd: None,
+            delivered_at: None,
+            failed_attempts: VecSet::new(),
+            seen_scan_ids: SeenScans::default(),
+            milestones_sent: VecSet::new(),
+            pending: None,
+            notices_sent: VecSet::new(),
+            return_started_at: None,
+        }
+    }
+
     pub fn status(&self) -> Status {
         self.current.as_ref().map_or(Status::Pending, |c| c.status)
     }

@@ -24,6 +24,8 @@ use wismo_core::tracker::{self, OrderState, TrackerConfig};
 use wismo_engine::changelog;
 use wismo_runtime::RuntimeConfig;
 
+mod heap;
+
 #[derive(Args)]
 pub struct RestoreArgs {
     /// How many orders to write to the changelog. 200000 is the heavy run.
@@ -39,12 +41,19 @@ pub struct RestoreArgs {
     /// pipeline's timer scan).
     #[arg(long, default_value_t = 25)]
     batch: u64,
+    /// Only report the heap a restored order takes, part by part, over the
+    /// generated states decoded in memory (no broker).
+    #[arg(long)]
+    heap_breakdown: bool,
 }
 
 pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     ensure!(args.orders > 0, "--orders must be positive");
     ensure!(args.rounds > 0, "--rounds must be positive");
     ensure!(args.batch > 0, "--batch must be positive");
+    if args.heap_breakdown {
+        return heap::breakdown(args.orders);
+    }
     let (broker, bootstrap) = measure::broker(&args.bootstrap)?;
     let topic = wismo_e2e::unique_name("loadtest-changelog");
     wismo_e2e::create_topics(&bootstrap, &[(&topic, 1)], true)?;

@@ -1,0 +1,101 @@
+//! `loadtest restore --heap-breakdown`: where a restored order's heap goes.
+//!
+//! Decodes generated states from their changelog entries, as a restore does, then
+//! clears one part of every state at a time and reports what the Rust heap gave
+//! back per order. What is left at the end is the states' inline size where they
+//! are held (here a `Vec`).
+
+use crate::{alloc, gen};
+use wismo_codec::subjects::ORDER_STATE;
+use wismo_core::tracker::{OrderState, Placed, Shipment};
+use wismo_engine::changelog;
+
+/// Orders generated per in-memory pipeline, as the restore's default `--batch`.
+const BATCH: u64 = 25;
+
+type Clear = fn(&mut OrderState);
+
+/// Each part, cleared in this order (a shipment's fields before its map).
+const PARTS: &[(&str, Clear)] = &[
+    ("shipment: seen scan ids", |o| {
+        o.shipments
+            .values_mut()
+            .for_each(|s| s.seen_scan_ids = Default::default())
+    }),
+    ("shipment: applied scans, estimates", |o| {
+        for s in o.shipments.values_mut() {
+            (s.current, s.last_scan, s.first_edd, s.latest_edd) = (None, None, None, None);
+        }
+    }),
+    ("shipment: skus, sets, pending", |o| {
+        for s in o.shipments.values_mut() {
+            s.skus = Vec::new();
+            s.milestones_sent = Default::default();
+            s.notices_sent = Default::default();
+            s.failed_attempts = Default::default();
+            s.pending = None;
+        }
+    }),
+    ("shipment: ids and codes", |o| {
+        for s in o.shipments.values_mut() {
+            (s.shipment_id, s.tracking_number, s.carrier) = Default::default();
+            (s.service_level, s.origin_country) = (None, None);
+        }
+    }),
+    ("shipments (inline)", |o| o.shipments = Default::default()),
+    ("placed", |o| o.placed = None),
+    ("timeline", |o| o.timeline = Vec::new()),
+    ("held back notes", |o| o.held_back = Vec::new()),
+    ("incidents, episodes", |o| {
+        (o.incidents, o.episodes) = (Vec::new(), Vec::new());
+        o.incident_seq = Default::default();
+    }),
+    ("order id, held scans", |o| {
+        (o.order_id, o.held_scans) = (String::new(), Vec::new());
+    }),
+];
+
+pub fn breakdown(orders: u64) -> anyhow::Result<()> {
+    let configs = gen::configs();
+    let mut states = Vec::with_capacity(usize::try_from(orders)?);
+    for first in (0..orders).step_by(BATCH as usize) {
+        for state in gen::order_states(&configs, first, BATCH.min(orders - first))? {
+            let entry = changelog::entry(
+                &changelog::Position::default(),
+                &changelog::encode_state(ORDER_STATE, &state)?,
+            );
+            states.push(changelog::decode::<OrderState>(
+                ORDER_STATE,
+                &entry,
+                "heap",
+                0,
+                0,
+            )?);
+        }
+    }
+    let n = states.len() as f64;
+    println!(
+        "heap per restored order, {} orders (inline sizes: OrderState {} B, Shipment {} B, Placed {} B)",
+        states.len(),
+        size_of::<OrderState>(),
+        size_of::<Shipment>(),
+        size_of::<Placed>(),
+    );
+    let total = alloc::live_bytes();
+    let mut last = total;
+    for (name, clear) in PARTS {
+        states.iter_mut().for_each(clear);
+        let now = alloc::live_bytes();
+        println!("{name:<36} {:>7.0} B", (last - now) as f64 / n);
+        last = now;
+    }
+    drop(states);
+    let now = alloc::live_bytes();
+    println!(
+        "{:<36} {:>7.0} B",
+        "states (inline, in a Vec)",
+        (last - now) as f64 / n
+    );
+    println!("{:<36} {:>7.0} B", "total", (total - now) as f64 / n);
+    Ok(())
+}
