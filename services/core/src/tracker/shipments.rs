@@ -146,6 +146,33 @@ mod tests {
         s.values().map(|s| s.tracking_number.as_str()).collect()
     }
 
+    proptest::proptest! {
+        /// Any inserts, in any order and with repeats, leave what a
+        /// `BTreeMap<String, Shipment>` would: the same lookups, order and JSON.
+        #[test]
+        fn behaves_as_the_map_it_replaces(
+            inserts in proptest::collection::vec((0u8..12, 0u8..3), 0..30),
+            probe in 0u8..12,
+        ) {
+            let mut s = Shipments::default();
+            let mut model = std::collections::BTreeMap::new();
+            for (t, c) in inserts {
+                let shipment = shipment(&format!("1Z{t}"), &format!("carrier-{c}"));
+                model.insert(shipment.tracking_number.clone(), shipment.clone());
+                s.insert(shipment);
+            }
+            let probe = format!("1Z{probe}");
+            proptest::prop_assert_eq!(s.len(), model.len());
+            proptest::prop_assert_eq!(s.get(&probe), model.get(&probe));
+            proptest::prop_assert_eq!(s.contains_key(&probe), model.contains_key(&probe));
+            proptest::prop_assert!(s.values().eq(model.values()));
+            let json = serde_json::to_value(&model).expect("map to json");
+            proptest::prop_assert_eq!(&serde_json::to_value(&s).expect("to json"), &json);
+            let read: Shipments = serde_json::from_value(json).expect("from json");
+            proptest::prop_assert_eq!(read, s);
+        }
+    }
+
     #[test]
     fn kept_in_tracking_order_and_found_by_number() {
         let mut s = Shipments::default();
