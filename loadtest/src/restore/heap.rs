@@ -5,13 +5,10 @@
 //! back per order. What is left at the end is the states' inline size where they
 //! are held (here a `Vec`).
 
-use crate::{alloc, gen};
+use crate::alloc;
 use wismo_codec::subjects::ORDER_STATE;
 use wismo_core::tracker::{OrderState, Placed, Shipment};
 use wismo_engine::changelog;
-
-/// Orders generated per in-memory pipeline, as the restore's default `--batch`.
-const BATCH: u64 = 25;
 
 type Clear = fn(&mut OrderState);
 
@@ -55,24 +52,19 @@ const PARTS: &[(&str, Clear)] = &[
     }),
 ];
 
-pub fn breakdown(orders: u64) -> anyhow::Result<()> {
-    let configs = gen::configs();
+pub fn breakdown(orders: u64, batch: u64) -> anyhow::Result<()> {
     let mut states = Vec::with_capacity(usize::try_from(orders)?);
-    for first in (0..orders).step_by(BATCH as usize) {
-        for state in gen::order_states(&configs, first, BATCH.min(orders - first))? {
-            let entry = changelog::entry(
-                &changelog::Position::default(),
-                &changelog::encode_state(ORDER_STATE, &state)?,
-            );
-            states.push(changelog::decode::<OrderState>(
-                ORDER_STATE,
-                &entry,
-                "heap",
-                0,
-                0,
-            )?);
-        }
-    }
+    super::generate(orders, batch, |state| {
+        let entry = super::entry_of(&state)?;
+        states.push(changelog::decode::<OrderState>(
+            ORDER_STATE,
+            &entry,
+            "heap",
+            0,
+            0,
+        )?);
+        Ok(())
+    })?;
     let n = states.len() as f64;
     println!(
         "heap per restored order, {} orders (inline sizes: OrderState {} B, Shipment {} B, Placed {} B)",

@@ -52,7 +52,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     ensure!(args.rounds > 0, "--rounds must be positive");
     ensure!(args.batch > 0, "--batch must be positive");
     if args.heap_breakdown {
-        return heap::breakdown(args.orders);
+        return heap::breakdown(args.orders, args.batch);
     }
     let (broker, bootstrap) = measure::broker(&args.bootstrap)?;
     let topic = wismo_e2e::unique_name("loadtest-changelog");
@@ -229,43 +229,35 @@ fn write_changelog(
         .set("message.timeout.ms", "120000")
         .create()
         .context("creating producer")?;
-    let configs = gen::configs();
     let mut written = Written::default();
     let mut in_flight: Vec<DeliveryFuture> = Vec::new();
-    let mut first = 0;
-    while first < orders {
-        let count = batch.min(orders - first);
-        for state in gen::order_states(&configs, first, count)? {
-            written.orders += 1;
-            written.shipments += state.shipments.len() as u64;
-            written.seen_scans += state
-                .shipments
-                .values()
-                .map(|s| s.seen_scan_ids.len() as u64)
-                .sum::<u64>();
-            written.milestones += state
-                .shipments
-                .values()
-                .map(|s| s.milestones_sent.len() as u64)
-                .sum::<u64>()
-                + u64::from(state.confirmation.sent);
-            written.with_incident += u64::from(!state.incidents.is_empty());
-            let payload = changelog::entry(
-                &changelog::Position::default(),
-                &changelog::encode_state(ORDER_STATE, &state)?,
-            );
-            written.bytes += payload.len() as u64;
-            let record = FutureRecord::to(topic)
-                .key(state.order_id.as_str())
-                .payload(payload.as_slice())
-                .partition(0);
-            produce::send(&producer, record, &mut in_flight).context("producing a state")?;
-            if in_flight.len() >= 20_000 {
-                await_acks(&mut in_flight)?;
-            }
+    generate(orders, batch, |state| {
+        written.orders += 1;
+        written.shipments += state.shipments.len() as u64;
+        written.seen_scans += state
+            .shipments
+            .values()
+            .map(|s| s.seen_scan_ids.len() as u64)
+            .sum::<u64>();
+        written.milestones += state
+            .shipments
+            .values()
+            .map(|s| s.milestones_sent.len() as u64)
+            .sum::<u64>()
+            + u64::from(state.confirmation.sent);
+        written.with_incident += u64::from(!state.incidents.is_empty());
+        let payload = entry_of(&state)?;
+        written.bytes += payload.len() as u64;
+        let record = FutureRecord::to(topic)
+            .key(state.order_id.as_str())
+            .payload(payload.as_slice())
+            .partition(0);
+        produce::send(&producer, record, &mut in_flight).context("producing a state")?;
+        if in_flight.len() >= 20_000 {
+            await_acks(&mut in_flight)?;
         }
-        first += count;
-    }
+        Ok(())
+    })?;
     await_acks(&mut in_flight)?;
     ensure!(
         written.orders == orders,
@@ -273,6 +265,32 @@ fn write_changelog(
         written.orders
     );
     Ok(written)
+}
+
+/// Generates `orders` final states in order, `batch` orders per in-memory pipeline.
+fn generate(
+    orders: u64,
+    batch: u64,
+    mut each: impl FnMut(OrderState) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let configs = gen::configs();
+    let mut first = 0;
+    while first < orders {
+        let count = batch.min(orders - first);
+        for state in gen::order_states(&configs, first, count)? {
+            each(state)?;
+        }
+        first += count;
+    }
+    Ok(())
+}
+
+/// A state's changelog entry as the order-tracker writes it (an empty position).
+fn entry_of(state: &OrderState) -> anyhow::Result<Vec<u8>> {
+    Ok(changelog::entry(
+        &changelog::Position::default(),
+        &changelog::encode_state(ORDER_STATE, state)?,
+    ))
 }
 
 /// A restore as a service does it: the changelog partition read to its end, every

@@ -155,9 +155,7 @@ pub fn keep(notes: &mut Vec<HeldBack>, note: HeldBack) {
 
 /// Appends, keeping at most `max`, oldest dropped first.
 pub fn keep_last<T>(items: &mut Vec<T>, item: T, max: usize) {
-    // Growth by one: these lists are short, and `Vec` would double them.
-    items.reserve_exact(1);
-    items.push(item);
+    super::vec_set::insert_exact(items, items.len(), item);
     if items.len() > max {
         let excess = items.len() - max;
         items.drain(..excess);

@@ -7,6 +7,7 @@
 //! before, so the changelog's schema and JSON views are unchanged.
 
 use super::state::Shipment;
+use super::vec_set::insert_exact;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -51,11 +52,7 @@ impl Shipments {
     pub fn insert(&mut self, shipment: Shipment) {
         match self.position(&shipment.tracking_number) {
             Ok(i) => self.by_tracking[i] = shipment,
-            Err(i) => {
-                // Growth by one: `Vec` would otherwise reserve four shipments.
-                self.by_tracking.reserve_exact(1);
-                self.by_tracking.insert(i, shipment);
-            }
+            Err(i) => insert_exact(&mut self.by_tracking, i, shipment),
         }
     }
 
@@ -67,17 +64,6 @@ impl Shipments {
     /// In tracking-number order; tracking numbers must stay as they are.
     pub fn values_mut(&mut self) -> std::slice::IterMut<'_, Shipment> {
         self.by_tracking.iter_mut()
-    }
-}
-
-impl FromIterator<Shipment> for Shipments {
-    fn from_iter<I: IntoIterator<Item = Shipment>>(iter: I) -> Self {
-        let mut shipments = Shipments::default();
-        for s in iter {
-            shipments.insert(s);
-        }
-        shipments.by_tracking.shrink_to_fit();
-        shipments
     }
 }
 
