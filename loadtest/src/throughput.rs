@@ -312,6 +312,22 @@ impl Bench {
             comparison.replay,
             comparison.equal
         );
+        if w.first_stage > 0.0 {
+            eprintln!("  the scan-matcher alone took {:.2}s", w.first_stage);
+        }
+        for (name, c) in ["matcher", "tracker", "dispatcher"].iter().zip(&w.commits) {
+            let stages: Vec<String> = (pipeline::COMMIT_STAGES.iter())
+                .zip(&c.stages)
+                .map(|(stage, s)| format!("{stage} {s:.2}"))
+                .collect();
+            eprintln!(
+                "  {name}: {:.0} commits in {:.2}s ({}); {:.0} timers fired",
+                c.count,
+                c.seconds,
+                stages.join(", "),
+                c.timers_fired
+            );
+        }
         let run = Run {
             wall: w.wall,
             start_up: w.start_up,

@@ -55,6 +55,46 @@ pub struct WismoRun {
     pub changelog: (u64, u64),
     /// Records on the run's dead-letter topic.
     pub dead_letters: u64,
+    /// Per service: its commits and timers.
+    pub commits: [Commits; 3],
+    /// Wall seconds of the scan-matcher's stage alone, its start-up included
+    /// (0 when all at once).
+    pub first_stage: f64,
+}
+
+/// What one service's commits took, from its metrics.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Commits {
+    pub count: f64,
+    /// Wall seconds in commits, and in each of [`COMMIT_STAGES`].
+    pub seconds: f64,
+    pub stages: [f64; COMMIT_STAGES.len()],
+    pub timers_fired: f64,
+}
+
+/// The stages of an at-least-once commit (`wismo_stage_seconds`).
+pub const COMMIT_STAGES: [&str; 4] = [
+    "produce",
+    "changelog_encode",
+    "changelog_produce",
+    "offsets",
+];
+
+impl Commits {
+    fn read(metrics: &str) -> Self {
+        Commits {
+            count: counter(metrics, "wismo_commits_total", ""),
+            seconds: counter(metrics, "wismo_commit_seconds_sum", ""),
+            stages: COMMIT_STAGES.map(|stage| {
+                counter(
+                    metrics,
+                    "wismo_stage_seconds_sum",
+                    &format!("stage=\"{stage}\""),
+                )
+            }),
+            timers_fired: counter(metrics, "wismo_timers_fired_total", ""),
+        }
+    }
 }
 
 /// How to run the services.
@@ -106,6 +146,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     let mut cpu = [0.0; 3];
     let mut start_up = Duration::ZERO;
     let mut paused = Duration::ZERO;
+    let mut first_stage = Duration::ZERO;
     if setup.all_at_once {
         services[1] = Some(Service::start(SERVICES[1], &env)?);
         services[2] = Some(Service::start(SERVICES[2], &env)?);
@@ -126,6 +167,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
             )
         })?;
         start_up += first.duration_since(started);
+        first_stage = started.elapsed();
         // The scan-matcher keeps running, as it does while the order-tracker is
         // down: its watermarks tell the tracker how far it has come. Stopped, it
         // would fall silent, and the tracker would wait for it for
@@ -164,9 +206,11 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     start_up += first.duration_since(stage);
     let m = services[0].as_mut().context("matcher")?.metrics()?;
     spilled[0] = counter(&m, "wismo_spilled_records_total", "");
-    for (i, s) in services.iter().enumerate() {
+    let mut commits = [Commits::default(); 3];
+    for (i, s) in services.iter_mut().enumerate() {
         if let Some(s) = s {
             cpu[i] = s.cpu()?;
+            commits[i] = Commits::read(&s.metrics()?);
         }
     }
     let broker1 = setup.broker_pid.map(process_cpu_seconds).transpose()?;
@@ -188,6 +232,8 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         spilled,
         changelog,
         dead_letters,
+        commits,
+        first_stage: first_stage.as_secs_f64(),
     })
 }
 

@@ -161,7 +161,7 @@ pub fn engine() -> &'static EngineMetrics {
             .expect(M),
             stage_seconds: register_histogram_vec!(
                 "wismo_stage_seconds",
-                "Time per stage of a batch.",
+                "Time per stage of a commit.",
                 &["stage"]
             )
             .expect(M),

@@ -55,6 +55,8 @@ pub trait Instance {
     /// One round of its loop; whether anything happened.
     fn poll(&mut self) -> Result<bool, EngineError>;
     fn commit(&mut self) -> Result<(), EngineError>;
+    /// A commit whose offsets follow its changelog's acknowledgement later.
+    fn commit_pipelined(&mut self) -> Result<(), EngineError>;
     /// A clean stop: commit and leave the group.
     fn stop(&mut self) -> Result<(), EngineError>;
     fn lookup(&self, key: &str) -> Option<serde_json::Value>;
@@ -72,6 +74,10 @@ impl<P: Processor> Instance for Engine<P, MemoryTransport> {
 
     fn commit(&mut self) -> Result<(), EngineError> {
         self.commit_now()
+    }
+
+    fn commit_pipelined(&mut self) -> Result<(), EngineError> {
+        Engine::commit_pipelined(self)
     }
 
     fn stop(&mut self) -> Result<(), EngineError> {
@@ -106,6 +112,9 @@ pub struct Cluster {
     clock: Arc<dyn Clock>,
     pub members: Vec<Member>,
     started: u64,
+    /// [`Cluster::run_until_quiet`] commits as the services' loop does, not
+    /// waiting for each commit to finish.
+    pub pipelined_commits: bool,
 }
 
 impl Cluster {
@@ -136,6 +145,7 @@ impl Cluster {
             clock,
             members: Vec::new(),
             started: 0,
+            pipelined_commits: false,
         }
     }
 
@@ -250,7 +260,11 @@ impl Cluster {
                 }
             }
             for m in &mut self.members {
-                m.instance.commit()?;
+                if self.pipelined_commits {
+                    m.instance.commit_pipelined()?;
+                } else {
+                    m.instance.commit()?;
+                }
             }
             if !progress && self.total_records() == before && self.lag() == 0 {
                 return Ok(());

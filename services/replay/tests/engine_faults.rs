@@ -258,10 +258,20 @@ fn failing_once(
     arrivals: &[workload::Arrival],
     faults: impl Fn(replay::cluster::Service) -> Faults,
 ) -> Outcome {
+    failing_once_committing(cluster_settings, arrivals, faults, false)
+}
+
+fn failing_once_committing(
+    cluster_settings: replay::cluster::Settings,
+    arrivals: &[workload::Arrival],
+    faults: impl Fn(replay::cluster::Service) -> Faults,
+    pipelined: bool,
+) -> Outcome {
     let clock = Arc::new(VirtualClock::new(
         chrono::DateTime::from_timestamp_millis(horizon(arrivals)).unwrap_or_default(),
     ));
     let mut cluster = Cluster::new(cluster_settings, clock);
+    cluster.pipelined_commits = pipelined;
     for a in arrivals {
         cluster.publish(&a.topic, a.key.as_deref(), a.payload.clone(), a.at);
     }
@@ -439,9 +449,20 @@ fn copies_a_writer_sends_again_are_dropped_and_every_repeat_is_identical() {
 /// is the same record.
 #[test]
 fn inputs_a_restored_state_already_holds_are_not_decided_twice() {
+    crashing_after_every_call(0..12, false);
+}
+
+/// The same with commits as the services' loop makes them: the changelog in
+/// flight, or acknowledged with the offsets not yet committed, when the crash comes.
+#[test]
+fn a_crash_after_any_call_with_pipelined_commits_decides_as_a_clean_run() {
+    crashing_after_every_call(0..6, true);
+}
+
+fn crashing_after_every_call(seeds: std::ops::Range<u64>, pipelined: bool) {
     use replay::cluster::Service;
     let delivery = DeliveryMode::AtLeastOnce;
-    for seed in 0..12 {
+    for seed in seeds {
         let topics = settings(1, 1, delivery).topics;
         let arrivals = workload::generate(seed, 3 + (seed % 6) as usize, &topics);
         let want = reference(&arrivals, delivery);
@@ -451,14 +472,21 @@ fn inputs_a_restored_state_already_holds_are_not_decided_twice() {
                     crash_after_calls: Some(after),
                     ..Faults::default()
                 };
-                let got = failing_once(settings(1, 1, delivery), &arrivals, |s| {
-                    if s == target {
-                        fault.clone()
-                    } else {
-                        Faults::default()
-                    }
-                });
-                let context = format!("seed {seed}, {target:?} crashing after {after} calls");
+                let got = failing_once_committing(
+                    settings(1, 1, delivery),
+                    &arrivals,
+                    |s| {
+                        if s == target {
+                            fault.clone()
+                        } else {
+                            Faults::default()
+                        }
+                    },
+                    pipelined,
+                );
+                let context = format!(
+                    "seed {seed}, {target:?} crashing after {after} calls, pipelined {pipelined}"
+                );
                 assert_as_clean_run(&got, &want, &context);
             }
         }

@@ -71,6 +71,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             self.orphans.remove(tp);
             self.ended_orphans.remove(tp);
         }
+        self.forget_pending(&tps, &lost);
         for id in lost {
             if let Some(task) = self.tasks.remove(&id) {
                 for tp in &task.partitions {

@@ -20,6 +20,16 @@ use wismo_core::model::Origin;
 impl<P: Processor, T: Transport> Engine<P, T> {
     /// Commits if anything happened since the last commit, or a watermark is due.
     pub(super) fn commit_if_due(&mut self) -> Result<bool, EngineError> {
+        if !self.commit_due() && self.pending.is_none() {
+            self.last_commit = self.now_ms();
+            return Ok(false);
+        }
+        self.commit(false)?;
+        Ok(true)
+    }
+
+    /// Something was decided, a transaction is open or a watermark is due.
+    pub(super) fn commit_due(&self) -> bool {
         let clock = self.clockwork();
         let heartbeat = millis(self.config.watermark_heartbeat);
         let watermark_due = self.tasks.values().any(|t| {
@@ -27,28 +37,39 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 && (t.output_watermark(&clock) > t.sent_watermark
                     || clock.wall.saturating_sub(t.watermark_sent_at) >= heartbeat)
         });
-        if !self.uncommitted && !watermark_due && !self.transaction_open {
-            self.last_commit = clock.wall;
-            return Ok(false);
-        }
-        self.commit_now()?;
-        Ok(true)
+        self.uncommitted || watermark_due || self.transaction_open
     }
 
-    /// Commits now: what a driver of the in-memory log calls between rounds.
+    /// Commits now, and waits until it is done: what a driver of the in-memory
+    /// log calls between rounds.
     pub fn commit_now(&mut self) -> Result<(), EngineError> {
+        self.commit(true)
+    }
+
+    /// Commits as the service does when its interval is up: at least once, the
+    /// offsets follow once the changelog is acknowledged (a later round or
+    /// commit). For drivers of the in-memory log.
+    pub fn commit_pipelined(&mut self) -> Result<(), EngineError> {
+        self.commit(false)
+    }
+
+    /// `wait`: an at-least-once commit finishes before this returns; without it,
+    /// its offsets are committed once its changelog is acknowledged
+    /// ([`super::pipeline`]).
+    fn commit(&mut self, wait: bool) -> Result<(), EngineError> {
         let started = Instant::now();
         let result = if self.transactional() {
             self.commit_transaction().map(|()| true)
         } else {
-            self.commit_at_least_once()
+            self.commit_at_least_once(wait)
+                .map(|committed| committed && wait)
         };
         self.last_commit = self.now_ms();
         match result {
             Ok(committed) => {
                 self.uncommitted = false;
                 for task in self.tasks.values_mut() {
-                    // Saved only if its checkpoint was in the commit.
+                    // Saved only if its checkpoint was in a finished commit.
                     if committed && task.breaker.in_commit {
                         task.breaker.unsaved = false;
                     }
@@ -95,36 +116,19 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         self.rewind_to_commit("producer")
     }
 
-    /// `false`: the offsets were not committed (the next commit tries again).
-    fn commit_at_least_once(&mut self) -> Result<bool, EngineError> {
-        self.flush_outputs()?;
-        self.write_changelog()?;
-        self.flush_outputs()?;
-        let (offsets, watermarks) = self.offsets_and_watermarks();
-        if let Err(e) = self.transport.commit(&offsets) {
-            // Not fatal: what was decided is decided again, with the same ids.
-            metrics().commit_failures.inc();
-            tracing::warn!(error = %e, "offset commit failed");
-            return match e {
-                TransportError::Crashed => Err(e.into()),
-                _ => Ok(false),
-            };
-        }
-        self.send_watermarks(watermarks)?;
-        self.purge_committed(&offsets);
-        Ok(true)
-    }
-
     fn commit_transaction(&mut self) -> Result<(), EngineError> {
         if !self.transaction_open {
             self.transport.begin_transaction()?;
             self.transaction_open = true;
         }
+        let mut stages = super::pipeline::Stages::start();
         self.write_changelog()?;
+        stages.done("changelog_encode");
         let (offsets, watermarks) = self.offsets_and_watermarks();
         self.send_watermarks(watermarks)?;
         // Open until it is committed: a commit that fails leaves it to abort.
         self.transport.commit_transaction(&offsets)?;
+        stages.done("transaction");
         self.transaction_open = false;
         self.purge_committed(&offsets);
         self.observe_detection();
@@ -134,7 +138,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     /// Waits for every output's acknowledgement; an output refused for good
     /// becomes a dead letter (once: a dead letter that is refused too is counted
     /// and logged, and never stops the service).
-    fn flush_outputs(&mut self) -> Result<(), EngineError> {
+    pub(super) fn flush_outputs(&mut self) -> Result<(), EngineError> {
         let failures = self.transport.flush()?;
         self.observe_detection();
         if failures.is_empty() {
@@ -187,7 +191,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         }
     }
 
-    fn write_changelog(&mut self) -> Result<(), EngineError> {
+    pub(super) fn write_changelog(&mut self) -> Result<(), EngineError> {
         let Some(changelog) = self.topology.changelog.clone() else {
             return Ok(());
         };
@@ -229,7 +233,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     /// The offsets to commit with each task's checkpoint, and the watermarks to
     /// announce once that checkpoint is committed (the floor is raised first, so
     /// no later output is stamped below an announced watermark).
-    fn offsets_and_watermarks(&mut self) -> (Vec<OffsetCommit>, Vec<(TaskId, i64)>) {
+    pub(super) fn offsets_and_watermarks(&mut self) -> (Vec<OffsetCommit>, Vec<(TaskId, i64)>) {
         let clock = self.clockwork();
         let heartbeat = millis(self.config.watermark_heartbeat);
         let mut offsets = Vec::new();
@@ -275,7 +279,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
     }
 
     /// Sends each task's watermark to every partition of the topics it writes.
-    fn send_watermarks(&mut self, watermarks: Vec<(TaskId, i64)>) -> Result<(), EngineError> {
+    pub(super) fn send_watermarks(
+        &mut self,
+        watermarks: Vec<(TaskId, i64)>,
+    ) -> Result<(), EngineError> {
         for (id, mark) in watermarks {
             let Some(source) = self.tasks.get(&id).map(|t| t.source) else {
                 continue;
@@ -331,6 +338,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             }
         }
         self.detectable.clear();
+        self.pending = None;
         let owned: Vec<TopicPartition> = self.assigned.iter().cloned().collect();
         let committed = self.transport.committed(&owned)?;
         for (tp, c) in owned.iter().zip(committed) {

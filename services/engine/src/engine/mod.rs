@@ -6,6 +6,7 @@ mod assign;
 mod commit;
 mod flow;
 mod output;
+mod pipeline;
 mod process;
 mod purge;
 
@@ -84,6 +85,8 @@ pub struct Engine<P: Processor, T: Transport> {
     paused: BTreeSet<TopicPartition>,
     partition_counts: HashMap<String, i32>,
     transaction_open: bool,
+    /// An at-least-once commit whose offsets wait for its changelog's acks.
+    pending: Option<pipeline::PendingCommit>,
     last_commit: i64,
     /// Something was decided, or time moved, since the last commit.
     uncommitted: bool,
@@ -169,6 +172,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             paused: BTreeSet::new(),
             partition_counts: HashMap::new(),
             transaction_open: false,
+            pending: None,
             last_commit,
             uncommitted: false,
             detectable: Vec::new(),
@@ -273,6 +277,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         if now.saturating_sub(self.last_commit) >= millis(self.config.commit_interval) {
             progress |= self.commit_if_due()?;
         }
+        self.finish_if_acknowledged()?;
         Ok(progress)
     }
 

@@ -111,6 +111,9 @@ pub trait Transport {
     /// Sends a record; its acknowledgement is awaited by [`Transport::flush`].
     fn send(&mut self, record: Outgoing) -> Result<(), TransportError>;
 
+    /// Records sent and not yet acknowledged (or refused).
+    fn in_flight(&self) -> usize;
+
     /// Waits until every record sent so far is acknowledged. Records the log
     /// refused for good are returned; any other failure is an error.
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError>;

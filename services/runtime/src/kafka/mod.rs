@@ -305,11 +305,15 @@ impl Transport for KafkaTransport {
         self.purger.purge(below);
     }
 
+    fn in_flight(&self) -> usize {
+        usize::try_from(self.producer.in_flight_count()).unwrap_or(0)
+    }
+
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError> {
         // Bounded: librdkafka retries until message.timeout.ms, then reports;
         // a refused login ends the wait at once.
         let deadline = std::time::Instant::now() + Duration::from_secs(330);
-        while let Err(e) = self.producer.flush(Duration::from_secs(1)) {
+        while let Err(e) = producer::flush(&self.producer, Duration::from_secs(1)) {
             self.refused()?;
             if std::time::Instant::now() >= deadline {
                 return Err(failed(e));
@@ -390,7 +394,7 @@ impl Transport for KafkaTransport {
     }
 
     fn close(&mut self) {
-        if let Err(e) = self.producer.flush(Duration::from_secs(10)) {
+        if let Err(e) = producer::flush(&self.producer, Duration::from_secs(10)) {
             tracing::warn!(error = %e, "flush on shutdown failed");
         }
         self.consumer.unsubscribe();

@@ -65,6 +65,23 @@ pub(crate) fn fatal(producer: &Producer, error: &KafkaError) -> Option<String> {
     }
 }
 
+/// Waits up to `timeout` for every queued record's delivery report.
+///
+/// rdkafka's own `flush` asks librdkafka with no wait and then polls the event
+/// queue for up to 100 ms; the producer's poll thread takes the reports first, so
+/// each flush ended on that timeout. librdkafka's flush with the timeout waits on
+/// the count of undelivered records instead, and wakes as the poll thread drains it.
+pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaError> {
+    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: the client pointer is live for the producer's lifetime; flush only
+    // reads its counters and wakes its broker threads.
+    let err = unsafe { rdkafka::bindings::rd_kafka_flush(producer.client().native_ptr(), ms) };
+    match err {
+        rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
+        e => Err(KafkaError::Flush(e.into())),
+    }
+}
+
 /// Testing only: raises a fatal error in the producer, as a broker fencing it
 /// would (librdkafka's own hook for testing this path).
 pub(crate) fn fail_for_testing(producer: &Producer) {

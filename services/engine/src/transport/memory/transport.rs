@@ -309,6 +309,10 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
+    fn in_flight(&self) -> usize {
+        self.unflushed.len()
+    }
+
     fn flush(&mut self) -> Result<Vec<DeliveryFailure>, TransportError> {
         self.producer_call()?;
         let unflushed = std::mem::take(&mut self.unflushed);
