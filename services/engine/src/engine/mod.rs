@@ -283,12 +283,17 @@ impl<P: Processor, T: Transport> Engine<P, T> {
 
     /// How long a poll may wait: not at all when a task can decide something, else
     /// until a task could (an idle input's frontier follows the wall clock) or the
-    /// next commit is due.
+    /// next commit is due; briefly while a commit waits for its changelog's acks,
+    /// so its watermarks go out soon after them.
     fn idle_wait(&self, max_wait: Duration) -> Duration {
         let clock = self.clockwork();
         if !self.restoring.is_empty() {
             return max_wait.min(Duration::from_millis(10));
         }
+        let max_wait = match self.pending {
+            Some(_) => max_wait.min(pipeline::ACK_CHECK),
+            None => max_wait,
+        };
         let mut until = self
             .last_commit
             .saturating_add(millis(self.config.commit_interval));

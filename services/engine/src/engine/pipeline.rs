@@ -12,7 +12,11 @@ use crate::processor::Processor;
 use crate::record::TopicPartition;
 use crate::task::TaskId;
 use crate::transport::{OffsetCommit, Transport, TransportError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How often a poll looks again whether a pending commit's changelog is
+/// acknowledged (about the producer's `linger.ms`).
+pub(super) const ACK_CHECK: Duration = Duration::from_millis(5);
 
 /// A commit whose changelog is sent and whose offsets are not committed yet.
 pub(super) struct PendingCommit {
