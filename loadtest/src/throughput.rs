@@ -318,6 +318,8 @@ impl Bench {
         for (name, c) in ["matcher", "tracker", "dispatcher"].iter().zip(&w.commits) {
             let stages: Vec<String> = (pipeline::COMMIT_STAGES.iter())
                 .zip(&c.stages)
+                // A stage this delivery mode has not: never observed.
+                .filter(|(_, s)| **s != 0.0)
                 .map(|(stage, s)| format!("{stage} {s:.2}"))
                 .collect();
             eprintln!(

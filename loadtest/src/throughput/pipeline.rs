@@ -72,12 +72,14 @@ pub struct Commits {
     pub timers_fired: f64,
 }
 
-/// The stages of an at-least-once commit (`wismo_stage_seconds`).
-pub const COMMIT_STAGES: [&str; 4] = [
+/// The stages of a commit (`wismo_stage_seconds`): at least once, then the one
+/// of a transactional commit.
+pub const COMMIT_STAGES: [&str; 5] = [
     "produce",
     "changelog_encode",
     "changelog_produce",
     "offsets",
+    "transaction",
 ];
 
 impl Commits {

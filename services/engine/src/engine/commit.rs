@@ -121,7 +121,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             self.transport.begin_transaction()?;
             self.transaction_open = true;
         }
-        let mut stages = super::pipeline::Stages::start();
+        let mut stages = Stages::start();
         self.write_changelog()?;
         stages.done("changelog_encode");
         let (offsets, watermarks) = self.offsets_and_watermarks();
@@ -378,5 +378,24 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 .map(|q| q.spilled() as i64)
                 .sum(),
         );
+    }
+}
+
+/// Times the stages of one commit into `wismo_stage_seconds`.
+pub(super) struct Stages(Instant);
+
+impl Stages {
+    pub(super) fn start() -> Self {
+        Stages(Instant::now())
+    }
+
+    /// Observes the stage that ends now; the next one starts.
+    pub(super) fn done(&mut self, stage: &str) {
+        let now = Instant::now();
+        metrics()
+            .stage_seconds
+            .with_label_values(&[stage])
+            .observe(now.duration_since(self.0).as_secs_f64());
+        self.0 = now;
     }
 }

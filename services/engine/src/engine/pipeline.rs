@@ -6,13 +6,14 @@
 //! acknowledged, then the state that holds them, then the offsets past them);
 //! only the waiting for the second and third step is gone.
 
+use super::commit::Stages;
 use super::{Engine, EngineError};
 use crate::metrics::engine as metrics;
 use crate::processor::Processor;
 use crate::record::TopicPartition;
 use crate::task::TaskId;
 use crate::transport::{OffsetCommit, Transport, TransportError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How often a poll looks again whether a pending commit's changelog is
 /// acknowledged (about the producer's `linger.ms`).
@@ -95,24 +96,5 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             p.offsets.retain(|o| !revoked.contains(&o.partition));
             p.watermarks.retain(|(id, _)| !tasks.contains(id));
         }
-    }
-}
-
-/// Times the stages of one commit into `wismo_stage_seconds`.
-pub(super) struct Stages(Instant);
-
-impl Stages {
-    pub(super) fn start() -> Self {
-        Stages(Instant::now())
-    }
-
-    /// Observes the stage that ends now; the next one starts.
-    pub(super) fn done(&mut self, stage: &str) {
-        let now = Instant::now();
-        metrics()
-            .stage_seconds
-            .with_label_values(&[stage])
-            .observe(now.duration_since(self.0).as_secs_f64());
-        self.0 = now;
     }
 }
