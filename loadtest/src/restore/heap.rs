@@ -1,8 +1,9 @@
-//! `loadtest restore --heap-breakdown`: where a restored order's heap goes.
+//! `loadtest restore --heap-breakdown`: where a restored order's heap and its
+//! changelog bytes go.
 //!
 //! Decodes generated states from their changelog entries, as a restore does, then
 //! clears one part of every state at a time and reports what the Rust heap gave
-//! back per order. What is left at the end is the states' inline size where they
+//! back and how many bytes its encoding lost, per order. What is left at the end is the states' inline size where they
 //! are held (here a `Vec`).
 
 use crate::alloc;
@@ -14,6 +15,11 @@ type Clear = fn(&mut OrderState);
 
 /// Each part, cleared in this order (a shipment's fields before its map).
 const PARTS: &[(&str, Clear)] = &[
+    ("shipment: timeline", |o| {
+        o.shipments
+            .values_mut()
+            .for_each(|s| s.timeline = Vec::new())
+    }),
     ("shipment: seen scan ids", |o| {
         o.shipments
             .values_mut()
@@ -41,7 +47,6 @@ const PARTS: &[(&str, Clear)] = &[
     }),
     ("shipments (inline)", |o| o.shipments = Default::default()),
     ("placed", |o| o.placed = None),
-    ("timeline", |o| o.timeline = Vec::new()),
     ("held back notes", |o| o.held_back = Vec::new()),
     ("incidents, episodes", |o| {
         (o.incidents, o.episodes) = (Vec::new(), Vec::new());
@@ -75,11 +80,19 @@ pub fn breakdown(orders: u64, batch: u64) -> anyhow::Result<()> {
     );
     let total = alloc::live_bytes();
     let mut last = total;
+    let total_bytes = encoded_bytes(&states)?;
+    let mut last_bytes = total_bytes;
+    println!("{:<36} {:>9} {:>9}", "part", "heap", "encoded");
     for (name, clear) in PARTS {
         states.iter_mut().for_each(clear);
         let now = alloc::live_bytes();
-        println!("{name:<36} {:>7.0} B", (last - now) as f64 / n);
-        last = now;
+        let bytes = encoded_bytes(&states)?;
+        println!(
+            "{name:<36} {:>7.0} B {:>7.0} B",
+            (last - now) as f64 / n,
+            (last_bytes - bytes) as f64 / n
+        );
+        (last, last_bytes) = (now, bytes);
     }
     drop(states);
     let now = alloc::live_bytes();
@@ -88,6 +101,19 @@ pub fn breakdown(orders: u64, batch: u64) -> anyhow::Result<()> {
         "states (inline, in a Vec)",
         (last - now) as f64 / n
     );
-    println!("{:<36} {:>7.0} B", "total", (total - now) as f64 / n);
+    println!(
+        "{:<36} {:>7.0} B {:>7.0} B",
+        "total",
+        (total - now) as f64 / n,
+        total_bytes as f64 / n
+    );
     Ok(())
+}
+
+/// The states' encoded size, as their changelog entries carry them (the state's
+/// own bytes, without the entry's format byte and position).
+fn encoded_bytes(states: &[OrderState]) -> anyhow::Result<usize> {
+    states.iter().try_fold(0, |sum, state| {
+        Ok(sum + changelog::encode_state(ORDER_STATE, state)?.len())
+    })
 }

@@ -1,9 +1,12 @@
 //! The schemas wismo knows, embedded at compile time so binaries need no files at
 //! runtime, and the local id table behind [`SchemaRegistry`].
 //!
-//! Ids are stable and assigned here: the current schema of a subject has the subject's
-//! base id (1..=11); version `v` from `schemas/history/<subject>/` has id `100 * v + base`,
-//! so records framed with an old version keep decoding after the schema moves on.
+//! Ids are stable and assigned here: version `v` from `schemas/history/<subject>/` has
+//! id `100 * v + base`, so records framed with an old version keep decoding after
+//! the schema moves on. On the topics the subject's base id (1..=11) names its
+//! current schema, the ids publishers and consumers know; the services' state
+//! is framed with its version's own id, which never names another schema, so an
+//! entry written before a state change still reads as what it was.
 
 use crate::{error::CodecError, plan::DecodePlan, subjects};
 use apache_avro::Schema;
@@ -38,10 +41,21 @@ impl<R: SchemaRegistry + ?Sized> SchemaRegistry for &R {
     }
 }
 
+/// Which id a subject's records are framed with.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// The base id, which names the current schema.
+    BaseId,
+    /// The newest version's id; the base id names version `base_id_is`, the one
+    /// that releases framing with the base id wrote.
+    VersionId { base_id_is: u32 },
+}
+
 /// A subject's schemas as embedded in the binary.
 struct Builtin {
     subject: &'static str,
     base_id: u32,
+    framing: Framing,
     current: &'static str,
     /// `(version, text)` of every file in `schemas/history/<subject>/`; the newest is a
     /// copy of `current` (a test checks both that and that no file is missing here).
@@ -58,12 +72,14 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::ORDER_EVENT,
         base_id: 1,
+        framing: Framing::BaseId,
         current: schema_file!("order_event.avsc"),
         history: &[(1, schema_file!("history/order_event/v1.avsc"))],
     },
     Builtin {
         subject: subjects::CARRIER_SCAN,
         base_id: 2,
+        framing: Framing::BaseId,
         current: schema_file!("carrier_scan.avsc"),
         history: &[
             (1, schema_file!("history/carrier_scan/v1.avsc")),
@@ -73,6 +89,7 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::NOTIFICATION_COMMAND,
         base_id: 3,
+        framing: Framing::BaseId,
         current: schema_file!("notification_command.avsc"),
         history: &[
             (1, schema_file!("history/notification_command/v1.avsc")),
@@ -82,6 +99,7 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::DEAD_LETTER,
         base_id: 4,
+        framing: Framing::BaseId,
         current: schema_file!("dead_letter.avsc"),
         history: &[
             (1, schema_file!("history/dead_letter/v1.avsc")),
@@ -91,18 +109,21 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::SHIPMENT_REGISTERED,
         base_id: 5,
+        framing: Framing::BaseId,
         current: schema_file!("shipment_registered.avsc"),
         history: &[(1, schema_file!("history/shipment_registered/v1.avsc"))],
     },
     Builtin {
         subject: subjects::ROUTED_SCAN,
         base_id: 6,
+        framing: Framing::BaseId,
         current: schema_file!("routed_scan.avsc"),
         history: &[(1, schema_file!("history/routed_scan/v1.avsc"))],
     },
     Builtin {
         subject: subjects::DELAY_APOLOGY_COMMAND,
         base_id: 7,
+        framing: Framing::BaseId,
         current: schema_file!("delay_apology_command.avsc"),
         history: &[
             (1, schema_file!("history/delay_apology_command/v1.avsc")),
@@ -112,6 +133,7 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::REVIEW_REQUEST_COMMAND,
         base_id: 8,
+        framing: Framing::BaseId,
         current: schema_file!("review_request_command.avsc"),
         history: &[
             (1, schema_file!("history/review_request_command/v1.avsc")),
@@ -121,18 +143,24 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         subject: subjects::ORDER_STATE,
         base_id: 9,
+        framing: Framing::VersionId { base_id_is: 1 },
         current: schema_file!("order_state.avsc"),
-        history: &[(1, schema_file!("history/order_state/v1.avsc"))],
+        history: &[
+            (1, schema_file!("history/order_state/v1.avsc")),
+            (2, schema_file!("history/order_state/v2.avsc")),
+        ],
     },
     Builtin {
         subject: subjects::TRACKING_STATE,
         base_id: 10,
+        framing: Framing::VersionId { base_id_is: 1 },
         current: schema_file!("tracking_state.avsc"),
         history: &[(1, schema_file!("history/tracking_state/v1.avsc"))],
     },
     Builtin {
         subject: subjects::RECIPIENT_HOLD,
         base_id: 11,
+        framing: Framing::VersionId { base_id_is: 1 },
         current: schema_file!("recipient_hold.avsc"),
         history: &[(1, schema_file!("history/recipient_hold/v1.avsc"))],
     },
@@ -148,7 +176,7 @@ pub const fn history_id(base_id: u32, version: u32) -> u32 {
 pub struct SchemaEntry {
     pub id: u32,
     pub subject: &'static str,
-    /// `Some(v)` for `schemas/history/<subject>/v<v>.avsc`, `None` for the current file.
+    /// `Some(v)` for `schemas/history/<subject>/v<v>.avsc`, `None` for the base id.
     pub version: Option<u32>,
     /// The `.avsc` text as embedded.
     pub text: &'static str,
@@ -176,8 +204,25 @@ impl SchemaCatalog {
             current: HashMap::new(),
         };
         for b in BUILTINS {
-            catalog.add(b.base_id, b.subject, None, b.current)?;
-            catalog.current.insert(b.subject, b.base_id);
+            let current_id = match b.framing {
+                Framing::BaseId => {
+                    catalog.add(b.base_id, b.subject, None, b.current)?;
+                    b.base_id
+                }
+                Framing::VersionId { base_id_is } => {
+                    let version = |v: u32| b.history.iter().find(|(h, _)| *h == v);
+                    let missing = |v: u32| CodecError::Schema {
+                        name: format!("{} v{v}", b.subject),
+                        message: "not in schemas/history".to_owned(),
+                    };
+                    let &(_, text) = version(base_id_is).ok_or_else(|| missing(base_id_is))?;
+                    catalog.add(b.base_id, b.subject, None, text)?;
+                    let newest = b.history.iter().map(|(v, _)| *v).max();
+                    let newest = newest.ok_or_else(|| missing(base_id_is))?;
+                    history_id(b.base_id, newest)
+                }
+            };
+            catalog.current.insert(b.subject, current_id);
             for &(version, text) in b.history {
                 catalog.add(
                     history_id(b.base_id, version),
@@ -236,6 +281,14 @@ impl SchemaCatalog {
     /// The entry registered under `id`.
     pub fn entry(&self, id: u32) -> Option<&SchemaEntry> {
         self.by_id.get(&id).map(|&i| &self.entries[i])
+    }
+
+    /// The base id of `subject` (1..=11), which history ids count from.
+    pub fn base_id(&self, subject: &str) -> Option<u32> {
+        BUILTINS
+            .iter()
+            .find(|b| b.subject == subject)
+            .map(|b| b.base_id)
     }
 
     /// The current schema of `subject`.

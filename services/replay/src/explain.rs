@@ -165,14 +165,8 @@ fn story(state: &OrderState) -> OrderStory {
                 (s.tracking_number.clone(), s.carrier.clone(), status)
             })
             .collect(),
-        timeline: {
-            let mut t = state.timeline.clone();
-            t.sort_by(|a, b| {
-                (a.occurred_at, &a.tracking_number).cmp(&(b.occurred_at, &b.tracking_number))
-            });
-            t
-        },
-        held_back: state.held_back.clone(),
+        timeline: state.timeline(),
+        held_back: state.held_back_decisions(),
     }
 }
 
@@ -207,14 +201,19 @@ mod tests {
     fn notes_of_the_tracker_and_the_cap_meet_per_order_and_are_counted() {
         let order = json!({
             "order_id": "o-1", "placed": null, "cancelled_at": null, "return_requested_at": null,
-            "shipments": {}, "held_scans": [], "confirmation": {"sent": true, "due": null},
+            "shipments": {"T": {
+                "shipment_id": "s-1", "tracking_number": "T", "carrier": "ups",
+                "service_level": null, "origin_country": null, "skus": [], "created_at": 0,
+                "current": null, "last_scan": null, "first_edd": null, "latest_edd": null,
+                "delivered_at": null, "failed_attempts": [], "seen_scan_ids": [],
+                "milestones_sent": [], "pending": null,
+                "timeline": [{"occurred_at": 1000, "status": "unknown", "sub_status": "unmapped",
+                              "raw_status": "ZQ", "mapped": false}]}},
+            "held_scans": [], "confirmation": {"sent": true, "due": null},
             "last_activity_at": 0, "changed_at": 0,
-            "timeline": [{"order_id": "o-1", "tracking_number": "T", "carrier": "ups",
-                          "occurred_at": 1000, "status": "unknown", "sub_status": "unmapped",
-                          "raw_status": "ZQ", "mapped": false}],
-            "held_back": [{"order_id": "o-1", "at": 2000, "what": "shipped", "outcome": "held",
+            "held_back": [{"at": 2000, "what": "shipped", "outcome": "held",
                            "reason": "quiet_hours", "until": 3000},
-                          {"order_id": "o-1", "at": 500, "what": "order_confirmed",
+                          {"at": 500, "what": "order_confirmed",
                            "outcome": "suppressed", "reason": "no_consented_channel"}]
         });
         let recipient = json!({"held": [], "retry_at": null, "recent": [

@@ -88,6 +88,12 @@ impl<'o, 's> ser::Serializer for Datum<'o, 's> {
     type SerializeStruct = Fields<'o, 's>;
     type SerializeStructVariant = Impossible<(), Fallback>;
 
+    /// Binary, as apache-avro's own serializer says: a type that writes itself
+    /// differently for Avro than for JSON does the same on either path.
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
     fn serialize_bool(self, v: bool) -> Result<()> {
         match self.schema {
             Schema::Boolean => {

@@ -147,7 +147,7 @@ fn every_history_file_is_registered_with_the_same_text() {
                 )
             });
         assert_eq!(entry.text, v.text);
-        let base = catalog.id_of(&v.subject).unwrap();
+        let base = catalog.base_id(&v.subject).unwrap();
         assert_eq!(entry.id, history_id(base, v.version));
     }
 }
@@ -157,7 +157,7 @@ fn schema_ids_are_fixed_and_unique() {
     let catalog = SchemaCatalog::builtin();
     let ids: Vec<(&str, u32)> = subjects::ALL
         .iter()
-        .map(|s| (*s, catalog.id_of(s).unwrap()))
+        .map(|s| (*s, catalog.base_id(s).unwrap()))
         .collect();
     assert_eq!(
         ids,
@@ -175,6 +175,27 @@ fn schema_ids_are_fixed_and_unique() {
             ("recipient_hold", 11),
         ]
     );
+    // The topics are framed with the base id; the states with their version's id,
+    // and their base id reads what releases framing with it wrote (version 1).
+    let framed: Vec<(&str, u32)> = subjects::ALL
+        .iter()
+        .map(|s| (*s, catalog.id_of(s).unwrap()))
+        .filter(|(s, id)| *id != catalog.base_id(s).unwrap())
+        .collect();
+    assert_eq!(
+        framed,
+        [
+            ("order_state", 209),
+            ("tracking_state", 110),
+            ("recipient_hold", 111)
+        ]
+    );
+    for (base, v1) in [(9, 109), (10, 110), (11, 111)] {
+        assert_eq!(
+            catalog.entry(base).unwrap().text,
+            catalog.entry(v1).unwrap().text
+        );
+    }
     assert_eq!(catalog.entry(102).unwrap().version, Some(1));
     assert_eq!(catalog.entry(102).unwrap().subject, subjects::CARRIER_SCAN);
     let mut all: Vec<u32> = catalog.entries().iter().map(|e| e.id).collect();
@@ -370,4 +391,57 @@ fn sample_of(schema: &Schema, names: &NamesRef<'_>) -> Value {
         }
         other => panic!("sample(): add a sample value for {other:?}"),
     }
+}
+
+/// An order's state as version 1 of its schema wrote it: each note carried the
+/// order id, and the status changes were the order's, each naming its order,
+/// tracking number and carrier. The current version reads its notes as they were
+/// and starts each shipment's timeline empty.
+#[test]
+fn order_state_v1_reads_with_its_notes_and_without_its_timeline() {
+    let state = order_states()
+        .into_iter()
+        .find(|s| !s.held_back.is_empty() && !s.shipments.is_empty())
+        .expect("a fixture with notes and a shipment");
+    let mut json = serde_json::to_value(&state).unwrap();
+    let tracking = state
+        .shipments
+        .values()
+        .next()
+        .unwrap()
+        .tracking_number
+        .clone();
+    for note in json["held_back"].as_array_mut().unwrap() {
+        note["order_id"] = state.order_id.clone().into();
+    }
+    for shipment in json["shipments"].as_object_mut().unwrap().values_mut() {
+        shipment.as_object_mut().unwrap().remove("timeline");
+    }
+    json["timeline"] = serde_json::json!([{
+        "order_id": state.order_id, "tracking_number": tracking, "carrier": "ups",
+        "occurred_at": 1_772_613_000_000_i64, "status": "in_transit",
+        "sub_status": "generic", "raw_status": "DP", "mapped": true
+    }]);
+    let v1 = Schema::parse_str(
+        &fs::read_to_string(schemas_dir().join("history/order_state/v1.avsc")).unwrap(),
+    )
+    .unwrap();
+    let value = apache_avro::to_value(&json).unwrap().resolve(&v1).unwrap();
+    let bytes = frame(
+        history_id(9, 1),
+        &to_avro_datum(&v1, value).expect("a version-1 datum"),
+    );
+
+    let read: OrderState = Codec::default()
+        .decode(subjects::ORDER_STATE, &bytes)
+        .unwrap();
+    assert_eq!(read.held_back, state.held_back);
+    assert_eq!(read.held_back_decisions()[0].order_id, state.order_id);
+    assert!(read.timeline().is_empty());
+    let mut expected = state.clone();
+    expected
+        .shipments
+        .values_mut()
+        .for_each(|s| s.timeline.clear());
+    assert_eq!(read, expected);
 }

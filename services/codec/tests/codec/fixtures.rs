@@ -14,8 +14,9 @@ use wismo_core::model::{
     ReviewBasis, ReviewRequestCommand, ScanLocation, ShipmentCreated, Timestamp,
 };
 pub use wismo_core::model::{RoutedScan, ShipmentRegistered};
+use wismo_core::status::{Status, SubStatus};
 pub use wismo_core::tracker::OrderState;
-use wismo_core::tracker::PendingMilestone;
+use wismo_core::tracker::{PendingMilestone, StatusStep};
 
 pub fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
@@ -348,6 +349,25 @@ pub fn order_states() -> Vec<OrderState> {
         });
         shipment.notices_sent.insert("returning_to_sender".into());
         shipment.return_started_at = Some(ts(1_772_614_000_000));
+        // Its timeline: a mapped step, and an unmapped code from a hand-off carrier.
+        shipment.timeline = vec![
+            StatusStep {
+                occurred_at: ts(1_772_613_000_000),
+                status: Status::InTransit,
+                sub_status: SubStatus::Generic,
+                raw_status: "DP".into(),
+                mapped: true,
+                carrier: None,
+            },
+            StatusStep {
+                occurred_at: ts(1_772_613_500_000),
+                status: Status::Unknown,
+                sub_status: SubStatus::Unmapped,
+                raw_status: "ZQ".into(),
+                mapped: false,
+                carrier: Some("usps".into()),
+            },
+        ];
     }
     states.push(fuller);
     states
@@ -363,7 +383,7 @@ pub fn recipient_holds() -> Vec<RecipientHold> {
     let mut fuller = holds[0].clone();
     fuller.recent = order_states()
         .into_iter()
-        .flat_map(|s| s.held_back)
+        .flat_map(|s| s.held_back_decisions())
         .collect();
     fuller.cap = Some(1_772_614_800_123_456_789);
     fuller.sent = vec![SentCommand {

@@ -27,16 +27,20 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
         let current = catalog.id_of(subject).and_then(|id| catalog.entry(id));
         for entry in catalog.entries() {
             // The newest history file is a copy of the current schema: same bytes.
-            let copy = entry.version.is_some() && current.is_some_and(|c| c.text == entry.text);
+            let is_current = current.is_some_and(|c| c.id == entry.id);
+            let copy = !is_current && current.is_some_and(|c| c.text == entry.text);
             if entry.subject != subject || copy {
                 continue;
             }
             let Some(datum) = value.datum(&entry.schema) else {
                 continue; // this version cannot hold the record
             };
-            let version = entry
-                .version
-                .map_or("current".to_owned(), |v| format!("v{v}"));
+            let version = match entry.version {
+                _ if is_current => "current".to_owned(),
+                Some(v) => format!("v{v}"),
+                // A state's base id, as releases before versioned ids framed it.
+                None => "base".to_owned(),
+            };
             out.push((format!("{name}-{version}.bin"), frame(entry.id, &datum)));
         }
     };

@@ -23,12 +23,12 @@ mod vec_set;
 
 pub use config::TrackerConfig;
 pub use milestones::RETURNING_TO_SENDER;
-pub use notes::{HeldBack, HoldReason, Outcome, KEPT_NOTES, KEPT_TIMELINE};
+pub use notes::{HeldBack, HoldReason, OrderNote, Outcome, KEPT_NOTES, KEPT_TIMELINE};
 pub use seen::SeenScans;
 pub use shipments::Shipments;
 pub use state::{
     AppliedScan, EddSighting, Episode, Incident, MilestoneSlot, OrderState, PendingMilestone,
-    Placed, Shipment, KEPT_FAILED_ATTEMPTS,
+    Placed, Shipment, StatusStep, KEPT_FAILED_ATTEMPTS,
 };
 pub use vec_set::VecSet;
 
@@ -207,14 +207,17 @@ pub fn decide(
     }
 }
 
-/// The order's state keeps the most recent held-back decisions and status changes
-/// for the lookup and `replay --explain`.
+/// The order's state keeps the most recent held-back decisions, and each shipment
+/// its most recent status changes, for the lookup and `replay --explain`.
 fn keep_notes(order: &mut OrderState, outputs: &[TrackerOutput]) {
     for out in outputs {
         match out {
-            TrackerOutput::HeldBack(note) => notes::keep(&mut order.held_back, note.clone()),
+            TrackerOutput::HeldBack(note) => notes::keep(&mut order.held_back, note),
             TrackerOutput::StatusChanged(c) => {
-                notes::keep_last(&mut order.timeline, c.clone(), notes::KEPT_TIMELINE)
+                if let Some(shipment) = order.shipments.get_mut(&c.tracking_number) {
+                    let step = StatusStep::of(c, shipment);
+                    notes::keep_last(&mut shipment.timeline, step, notes::KEPT_TIMELINE)
+                }
             }
             _ => {}
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How many held-back decisions an order's state keeps.
 pub const KEPT_NOTES: usize = 20;
-/// How many status changes an order's state keeps.
+/// How many status changes a shipment's state keeps.
 pub const KEPT_TIMELINE: usize = 16;
 
 /// What became of a decision.
@@ -148,9 +148,76 @@ impl HeldBack {
     }
 }
 
+/// A held-back decision as its order's state keeps it: a [`HeldBack`] without the
+/// order, which is the state's own.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OrderNote {
+    #[serde(with = "serde_time::millis")]
+    pub at: Timestamp,
+    pub what: String,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    pub outcome: Outcome,
+    pub reason: HoldReason,
+    #[serde(default, with = "serde_time::opt_millis")]
+    pub until: Option<Timestamp>,
+    #[serde(default)]
+    pub command_id: Option<String>,
+}
+
+/// In Avro with an empty `order_id` first: version 1 of the state's schema requires
+/// the field, and versions stay fully compatible both ways. JSON (the lookup)
+/// leaves it out.
+impl Serialize for OrderNote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let binary = !s.is_human_readable();
+        let mut st = s.serialize_struct("HeldBack", 7 + usize::from(binary))?;
+        if binary {
+            st.serialize_field("order_id", "")?;
+        }
+        st.serialize_field("at", &self.at.timestamp_millis())?;
+        st.serialize_field("what", &self.what)?;
+        st.serialize_field("tracking_number", &self.tracking_number)?;
+        st.serialize_field("outcome", &self.outcome)?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("until", &self.until.map(|t| t.timestamp_millis()))?;
+        st.serialize_field("command_id", &self.command_id)?;
+        st.end()
+    }
+}
+
+impl OrderNote {
+    pub fn of(note: &HeldBack) -> Self {
+        OrderNote {
+            at: note.at,
+            what: note.what.clone(),
+            tracking_number: note.tracking_number.clone(),
+            outcome: note.outcome,
+            reason: note.reason,
+            until: note.until,
+            command_id: note.command_id.clone(),
+        }
+    }
+
+    /// The decision as it was made, about `order_id`.
+    pub fn decision(&self, order_id: &str) -> HeldBack {
+        HeldBack {
+            order_id: order_id.to_string(),
+            at: self.at,
+            what: self.what.clone(),
+            tracking_number: self.tracking_number.clone(),
+            outcome: self.outcome,
+            reason: self.reason,
+            until: self.until,
+            command_id: self.command_id.clone(),
+        }
+    }
+}
+
 /// Keeps the most recent notes, oldest dropped first.
-pub fn keep(notes: &mut Vec<HeldBack>, note: HeldBack) {
-    keep_last(notes, note, KEPT_NOTES);
+pub fn keep(notes: &mut Vec<OrderNote>, note: &HeldBack) {
+    keep_last(notes, OrderNote::of(note), KEPT_NOTES);
 }
 
 /// Appends, keeping at most `max`, oldest dropped first.

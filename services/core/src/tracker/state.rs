@@ -1,6 +1,7 @@
 //! Per-order state: what the order-tracker knows about one order.
 
 use super::notes::HeldBack;
+use super::notes::OrderNote;
 use super::seen::SeenScans;
 use super::shipments::Shipments;
 use super::vec_set::VecSet;
@@ -54,10 +55,7 @@ pub struct OrderState {
     /// The most recent decisions that did not become a command (or became a
     /// deferred one), and why: what a support agent needs.
     #[serde(default)]
-    pub held_back: Vec<HeldBack>,
-    /// The most recent status changes of its shipments (and unmapped codes), oldest first.
-    #[serde(default)]
-    pub timeline: Vec<StatusChange>,
+    pub held_back: Vec<OrderNote>,
 }
 
 impl OrderState {
@@ -80,7 +78,6 @@ impl OrderState {
             episodes: Vec::new(),
             last_apology_at: None,
             held_back: Vec::new(),
-            timeline: Vec::new(),
         }
     }
 
@@ -90,6 +87,28 @@ impl OrderState {
 
     pub fn open_episode(&self) -> Option<&Episode> {
         self.episodes.last().filter(|e| e.closed_at.is_none())
+    }
+
+    /// The status changes its shipments keep, by when they occurred (then by
+    /// tracking number), each as it was decided.
+    pub fn timeline(&self) -> Vec<StatusChange> {
+        let mut changes: Vec<StatusChange> = self
+            .shipments
+            .values()
+            .flat_map(|s| s.timeline.iter().map(|step| step.change(&self.order_id, s)))
+            .collect();
+        changes.sort_by(|a, b| {
+            (a.occurred_at, &a.tracking_number).cmp(&(b.occurred_at, &b.tracking_number))
+        });
+        changes
+    }
+
+    /// The held-back decisions it keeps, oldest first, each as it was decided.
+    pub fn held_back_decisions(&self) -> Vec<HeldBack> {
+        self.held_back
+            .iter()
+            .map(|n| n.decision(&self.order_id))
+            .collect()
     }
 }
 
@@ -245,6 +264,9 @@ pub struct Shipment {
     /// When the parcel started back to the sender (its earliest such scan).
     #[serde(default, with = "serde_time::opt_millis")]
     pub return_started_at: Option<Timestamp>,
+    /// Its most recent status changes (and unmapped codes), oldest first.
+    #[serde(default)]
+    pub timeline: Vec<StatusStep>,
 }
 
 impl Shipment {
@@ -269,11 +291,60 @@ impl Shipment {
             pending: None,
             notices_sent: VecSet::new(),
             return_started_at: None,
+            timeline: Vec::new(),
         }
     }
 
     pub fn status(&self) -> Status {
         self.current.as_ref().map_or(Status::Pending, |c| c.status)
+    }
+}
+
+/// One step of a shipment's timeline, as its state keeps it: a [`StatusChange`]
+/// without what the shipment already holds (the order, the tracking number, and the
+/// carrier unless the scan came from another one, as on a hand-off).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusStep {
+    #[serde(with = "serde_time::millis")]
+    pub occurred_at: Timestamp,
+    pub status: Status,
+    pub sub_status: SubStatus,
+    pub raw_status: String,
+    /// False for a code no table maps (`unknown`/`unmapped`).
+    pub mapped: bool,
+    /// The scan's carrier, when it is not the shipment's.
+    #[serde(default)]
+    pub carrier: Option<String>,
+}
+
+impl StatusStep {
+    /// The step `change` makes on `shipment`.
+    pub fn of(change: &StatusChange, shipment: &Shipment) -> Self {
+        StatusStep {
+            occurred_at: change.occurred_at,
+            status: change.status,
+            sub_status: change.sub_status,
+            raw_status: change.raw_status.clone(),
+            mapped: change.mapped,
+            carrier: (change.carrier != shipment.carrier).then(|| change.carrier.clone()),
+        }
+    }
+
+    /// The change as it was decided, for `order_id`'s `shipment`.
+    pub fn change(&self, order_id: &str, shipment: &Shipment) -> StatusChange {
+        StatusChange {
+            order_id: order_id.to_string(),
+            tracking_number: shipment.tracking_number.clone(),
+            carrier: self
+                .carrier
+                .clone()
+                .unwrap_or_else(|| shipment.carrier.clone()),
+            occurred_at: self.occurred_at,
+            status: self.status,
+            sub_status: self.sub_status,
+            raw_status: self.raw_status.clone(),
+            mapped: self.mapped,
+        }
     }
 }
 
@@ -341,5 +412,35 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 3, 6)
         );
         assert_eq!(serde_json::to_value(&placed).expect("serializes"), stored);
+    }
+
+    /// A step names its carrier only when the scan's is not the shipment's, and
+    /// reads back as the change that was decided, either way.
+    #[test]
+    fn a_status_step_keeps_the_carrier_only_on_a_hand_off() {
+        let created = ShipmentCreated {
+            shipment_id: "s-1".into(),
+            tracking_number: "T-1".into(),
+            carrier: "ups".into(),
+            service_level: None,
+            origin_country: None,
+            skus: Vec::new(),
+        };
+        let shipment = Shipment::created(&created, Timestamp::UNIX_EPOCH);
+        for carrier in ["ups", "usps"] {
+            let change = StatusChange {
+                order_id: "o-1".into(),
+                tracking_number: "T-1".into(),
+                carrier: carrier.into(),
+                occurred_at: Timestamp::UNIX_EPOCH,
+                status: Status::InTransit,
+                sub_status: SubStatus::Generic,
+                raw_status: "DP".into(),
+                mapped: true,
+            };
+            let step = StatusStep::of(&change, &shipment);
+            assert_eq!(step.carrier.is_some(), carrier == "usps");
+            assert_eq!(step.change("o-1", &shipment), change);
+        }
     }
 }

@@ -129,7 +129,7 @@ impl Scenario {
                 state.held_back.len() < KEPT_NOTES,
                 "order {order} keeps only its last {KEPT_NOTES} notes: some may be gone"
             );
-            notes.extend(state.held_back);
+            notes.extend(state.held_back_decisions());
         }
         for customer in &self.customers {
             // Nothing held and nothing remembered leaves no state.
@@ -147,16 +147,19 @@ impl Scenario {
         notes
     }
 
-    /// Every status change of the orders fed, by the time it was decided.
+    /// Every status change of the orders fed, per order by when it occurred.
     pub fn timeline(&self) -> Vec<StatusChange> {
         let mut changes = Vec::new();
         for order in &self.orders {
             let state = self.kept(order);
-            assert!(
-                state.timeline.len() < KEPT_TIMELINE,
-                "order {order} keeps only its last {KEPT_TIMELINE} status changes: some may be gone"
-            );
-            changes.extend(state.timeline);
+            for shipment in state.shipments.values() {
+                assert!(
+                    shipment.timeline.len() < KEPT_TIMELINE,
+                    "shipment {} keeps only its last {KEPT_TIMELINE} status changes: some may be gone",
+                    shipment.tracking_number
+                );
+            }
+            changes.extend(state.timeline());
         }
         changes
     }
