@@ -210,16 +210,18 @@ impl SchemaCatalog {
                     b.base_id
                 }
                 Framing::VersionId { base_id_is } => {
-                    let version = |v: u32| b.history.iter().find(|(h, _)| *h == v);
-                    let missing = |v: u32| CodecError::Schema {
-                        name: format!("{} v{v}", b.subject),
-                        message: "not in schemas/history".to_owned(),
-                    };
-                    let &(_, text) = version(base_id_is).ok_or_else(|| missing(base_id_is))?;
+                    let &(_, text) = b
+                        .history
+                        .iter()
+                        .find(|(v, _)| *v == base_id_is)
+                        .ok_or_else(|| CodecError::Schema {
+                            name: format!("{} v{base_id_is}", b.subject),
+                            message: "not in schemas/history".to_owned(),
+                        })?;
                     catalog.add(b.base_id, b.subject, None, text)?;
+                    // The newest version is the current schema (the history holds it).
                     let newest = b.history.iter().map(|(v, _)| *v).max();
-                    let newest = newest.ok_or_else(|| missing(base_id_is))?;
-                    history_id(b.base_id, newest)
+                    history_id(b.base_id, newest.unwrap_or(base_id_is))
                 }
             };
             catalog.current.insert(b.subject, current_id);
