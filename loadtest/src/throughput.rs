@@ -301,12 +301,13 @@ impl Bench {
         eprintln!(
             "  cpu by service (matcher, tracker, dispatcher) {:.2?}; tracker consumed {:.0} \
              records, wrote {writes} changelog records of {:.0} bytes on average; spilled \
-             (matcher, tracker) {:.0?}; {} dead letters; {} commands decided by the cut, \
+             (matcher, tracker) {:.0?}; the tracker decoded {:.0} states from their bytes; {} dead letters; {} commands decided by the cut, \
              replay {}, equal {}",
             w.cpu,
             w.tracker_consumed,
             bytes as f64 / writes.max(1) as f64,
             w.spilled,
+            w.tracker_decoded,
             w.dead_letters,
             comparison.live,
             comparison.replay,

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use wismo_codec::subjects::ORDER_STATE;
 use wismo_core::tracker::{self, OrderState, TrackerConfig};
 use wismo_engine::changelog;
+use wismo_engine::store::StateStore;
 use wismo_runtime::RuntimeConfig;
 
 mod heap;
@@ -103,6 +104,22 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let heap_per_order = (heap1 - heap0) as f64 / written.orders as f64;
     let rss_per_order = (rss1 - rss0) as f64 / written.orders as f64;
 
+    // The same, held as the order-tracker holds it: the engine's store, which
+    // keeps a restored state as its bytes until a decision takes it.
+    trim_heap();
+    let (heap0, rss0) = (alloc::live_bytes(), alloc::rss_bytes()?);
+    let store = restore_store(&config, &changelog, Held::AsBytes)?;
+    ensure!(
+        store.len() as u64 == written.orders,
+        "the store came back short"
+    );
+    trim_heap();
+    let (heap1, rss1) = (alloc::live_bytes(), alloc::rss_bytes()?);
+    let decoded_in_store = store.decoded_len();
+    drop(store);
+    let store_heap_per_order = (heap1 - heap0) as f64 / written.orders as f64;
+    let store_rss_per_order = (rss1 - rss0) as f64 / written.orders as f64;
+
     // The payloads in memory, for the decode-only runs.
     let mut records = Vec::with_capacity(written.orders as usize);
     raw_read(&config, &topic, &[], |key, payload| {
@@ -110,7 +127,9 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     })?;
 
     // Timed rounds, alternating so drift and noise hit every variant alike.
-    let (mut raw, mut wismo, mut fast, mut decode) = (
+    let (mut raw, mut wismo, mut fast, mut decode, mut into_store, mut decoded_store) = (
+        Samples::default(),
+        Samples::default(),
         Samples::default(),
         Samples::default(),
         Samples::default(),
@@ -142,12 +161,28 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         );
         drop(states);
 
+        for (held, samples) in [
+            (Held::AsBytes, &mut into_store),
+            (Held::Decoded, &mut decoded_store),
+        ] {
+            let (store, t) = timed(|| restore_store(&config, &changelog, held))?;
+            samples.push(t);
+            ensure!(
+                store.len() as u64 == written.orders,
+                "store came back short"
+            );
+            drop(store);
+        }
+
         eprintln!(
-            "round {round}: raw {}, wismo {}, raw with fetch.wait.max.ms=10 {}, decode in memory {}",
+            "round {round}: raw {}, wismo {}, raw with fetch.wait.max.ms=10 {}, decode in memory {}, \
+             into the engine's store {} (kept decoded: {})",
             raw.last(),
             wismo.last(),
             fast.last(),
-            decode.last()
+            decode.last(),
+            into_store.last(),
+            decoded_store.last()
         );
     }
     drop(records);
@@ -179,6 +214,20 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         decode.wall(),
         decode.wall() / n * 1e6,
         fast.wall(),
+    );
+    println!();
+    println!("| orders | into the engine's store s | orders/s | wismo/raw | heap/order | RSS/order | held decoded | kept decoded instead: s | orders/s |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.3} | {:.0} | {:.2} | {:.0} B | {:.0} B | {decoded_in_store} | {:.3} | {:.0} |",
+        written.orders,
+        into_store.wall(),
+        n / into_store.wall(),
+        into_store.wall() / raw_s,
+        store_heap_per_order,
+        store_rss_per_order,
+        decoded_store.wall(),
+        n / decoded_store.wall(),
     );
     println!();
     println!(
@@ -293,8 +342,46 @@ fn entry_of(state: &OrderState) -> anyhow::Result<Vec<u8>> {
     ))
 }
 
-/// A restore as a service does it: the changelog partition read to its end, every
-/// state decoded.
+/// How [`restore_store`] holds the states.
+#[derive(Clone, Copy)]
+enum Held {
+    /// As the order-tracker does: its bytes, until a decision takes it.
+    AsBytes,
+    /// Decoded, as before the engine kept states as bytes.
+    Decoded,
+}
+
+/// A restore as the order-tracker does it: every entry decoded, its timer
+/// armed, and the state held in the engine's store.
+fn restore_store(
+    config: &RuntimeConfig,
+    changelog: &wismo_engine::record::TopicPartition,
+    held: Held,
+) -> anyhow::Result<StateStore<OrderState>> {
+    let tracker_config = TrackerConfig::default();
+    let limit = wismo_engine::EngineConfig::default().max_decoded_states;
+    let mut store = match held {
+        Held::AsBytes => StateStore::bounded(limit, |bytes| {
+            changelog::decode_state(ORDER_STATE, bytes).map_err(|e| e.to_string())
+        }),
+        Held::Decoded => StateStore::default(),
+    };
+    for e in wismo_runtime::read_changelog(config, changelog)? {
+        let entry = changelog::decode_entry::<OrderState>(
+            ORDER_STATE,
+            &e.value,
+            &changelog.topic,
+            changelog.partition,
+            e.offset,
+        )?;
+        let deadline = tracker::next_deadline(&tracker_config, &entry.state);
+        store.restore(e.key, entry.state, deadline, entry.state_bytes, entry.avro);
+    }
+    Ok(store)
+}
+
+/// The read and decode of a restore: the changelog partition read to its end,
+/// every state decoded into a map (no timers, no store; the "wismo" column).
 fn restore_states(
     config: &RuntimeConfig,
     changelog: &wismo_engine::record::TopicPartition,

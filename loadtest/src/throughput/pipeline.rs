@@ -51,6 +51,9 @@ pub struct WismoRun {
     /// Records the scan-matcher and the order-tracker spilled to disk (merged
     /// inputs whose writers ran apart).
     pub spilled: [f64; 2],
+    /// States the order-tracker decoded from their bytes (kept as bytes past
+    /// `WISMO_MAX_DECODED_STATES`).
+    pub tracker_decoded: f64,
     /// The order-tracker's changelog as written in the run: records and value bytes.
     pub changelog: (u64, u64),
     /// Records on the run's dead-letter topic.
@@ -208,6 +211,10 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
     start_up += first.duration_since(stage);
     let m = services[0].as_mut().context("matcher")?.metrics()?;
     spilled[0] = counter(&m, "wismo_spilled_records_total", "");
+    let tracker_decoded = match services[1].as_mut() {
+        Some(t) => counter(&t.metrics()?, "wismo_states_decoded_total", ""),
+        None => 0.0,
+    };
     let mut commits = [Commits::default(); 3];
     for (i, s) in services.iter_mut().enumerate() {
         if let Some(s) = s {
@@ -232,6 +239,7 @@ pub fn run(setup: &Setup<'_>, input: &Input) -> anyhow::Result<WismoRun> {
         cut: stopped_at - MARGIN_MS,
         tracker_consumed,
         spilled,
+        tracker_decoded,
         changelog,
         dead_letters,
         commits,

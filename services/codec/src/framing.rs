@@ -66,15 +66,28 @@ impl<R: SchemaRegistry> Codec<R> {
     /// The direct encoder ([`crate::fast`]'s `encode`) writes it; what it refuses
     /// goes through apache-avro's serializer, which words the error.
     pub fn encode<T: Serialize>(&self, subject: &str, value: &T) -> Result<Vec<u8>, CodecError> {
-        let id = self.current_id(subject)?;
         let mut out = Vec::with_capacity(1024);
+        self.encode_into(subject, value, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Codec::encode`], appended to what `out` holds (a changelog entry's
+    /// position, say), so the record is built in one buffer.
+    pub fn encode_into<T: Serialize>(
+        &self,
+        subject: &str,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CodecError> {
+        let id = self.current_id(subject)?;
+        let start = out.len();
         out.push(MAGIC_BYTE);
         out.extend_from_slice(&id.to_be_bytes());
         if let Some(schema) = self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
-            if fast::encode::write(schema, value, &mut out).is_ok() {
-                return Ok(out);
+            if fast::encode::write(schema, value, out).is_ok() {
+                return Ok(());
             }
-            out.truncate(HEADER_LEN);
+            out.truncate(start + HEADER_LEN);
         }
         self.encode_with_apache_avro(subject, id, value, out)
     }
@@ -89,7 +102,9 @@ impl<R: SchemaRegistry> Codec<R> {
         value: &T,
     ) -> Result<Vec<u8>, CodecError> {
         let id = self.current_id(subject)?;
-        self.encode_with_apache_avro(subject, id, value, frame(id, &[]))
+        let mut out = frame(id, &[]);
+        self.encode_with_apache_avro(subject, id, value, &mut out)?;
+        Ok(out)
     }
 
     /// Appends `value` to `out` (its header written) by apache-avro's serializer,
@@ -100,15 +115,15 @@ impl<R: SchemaRegistry> Codec<R> {
         subject: &str,
         id: u32,
         value: &T,
-        mut out: Vec<u8>,
-    ) -> Result<Vec<u8>, CodecError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), CodecError> {
         let schema = match self.registry.plan(id).and_then(|p| p.inlined.as_ref()) {
             Some(inlined) => inlined,
             None => self.schema(id)?,
         };
-        apache_avro::write_avro_datum_ref(schema, value, &mut out)
-            .map_err(|e| CodecError::avro(subject, "encoding", e))?;
-        Ok(out)
+        apache_avro::write_avro_datum_ref(schema, value, out)
+            .map(|_| ())
+            .map_err(|e| CodecError::avro(subject, "encoding", e))
     }
 
     /// Decodes a framed record of `subject`, resolving whichever schema version wrote

@@ -1,7 +1,9 @@
 //! The cost of one state through the changelog: encode (`encode_state` and an
 //! `entry` with a 7-mark position, Avro, format 3), decode (`decode_entry`), and a
-//! restore of 10,000 order states, per entry. States are the JSON seed files of
-//! the changelog fuzz corpus. `cargo bench -p wismo-engine --bench state`.
+//! restore of 10,000 order states, per entry: into a map, and into the engine's
+//! store as the order-tracker restores (its timer armed, the state kept as its
+//! bytes). States are the JSON seed files of the changelog fuzz corpus.
+//! `cargo bench -p wismo-engine --bench state`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde::{de::DeserializeOwned, Serialize};
@@ -11,8 +13,11 @@ use std::time::Duration;
 use wismo_codec::subjects;
 use wismo_core::dispatch::RecipientHold;
 use wismo_core::matcher::TrackingState;
-use wismo_core::tracker::OrderState;
-use wismo_engine::changelog::{decode, decode_entry, encode_state, entry, Mark, Position};
+use wismo_core::tracker::{self, OrderState, TrackerConfig};
+use wismo_engine::changelog::{
+    decode, decode_entry, decode_state, encode_state, entry, Mark, Position,
+};
+use wismo_engine::store::StateStore;
 
 const ORDER_STATES: [&[u8]; 4] = [
     include_bytes!("../../../fuzz/corpus/changelog/order_state-o-1001.bin"),
@@ -87,9 +92,7 @@ fn codec<S: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     group.finish();
 }
 
-/// The decode half of a restore, into a map by key. The engine's `StateStore` is
-/// private to the crate, so its own bookkeeping (deadline index, fingerprint of
-/// the bytes) is not measured here.
+/// The decode half of a restore, into a map by key.
 fn restore(entries: &[(String, Vec<u8>)]) -> HashMap<String, OrderState> {
     let mut states = HashMap::new();
     for (offset, (key, bytes)) in (0i64..).zip(entries) {
@@ -98,6 +101,22 @@ fn restore(entries: &[(String, Vec<u8>)]) -> HashMap<String, OrderState> {
         states.insert(key.clone(), e.state);
     }
     states
+}
+
+/// A restore as the order-tracker does it: each entry decoded, its timer armed,
+/// and the state held in the engine's store as its bytes.
+fn restore_into_store(entries: &[(String, Vec<u8>)]) -> StateStore<OrderState> {
+    let config = TrackerConfig::default();
+    let mut store = StateStore::bounded(0, |bytes| {
+        decode_state(subjects::ORDER_STATE, bytes).map_err(|e| e.to_string())
+    });
+    for (offset, (key, bytes)) in (0i64..).zip(entries) {
+        let e = decode_entry::<OrderState>(subjects::ORDER_STATE, bytes, TOPIC, 0, offset)
+            .expect("entries decode");
+        let deadline = tracker::next_deadline(&config, &e.state);
+        store.restore(key.clone(), e.state, deadline, e.state_bytes, e.avro);
+    }
+    store
 }
 
 fn bench(c: &mut Criterion) {
@@ -140,6 +159,13 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || (),
             |()| restore(black_box(&entries)),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("order_state_10k_into_store", |b| {
+        b.iter_batched(
+            || (),
+            |()| restore_into_store(black_box(&entries)),
             BatchSize::PerIteration,
         )
     });

@@ -41,6 +41,11 @@ pub struct EngineConfig {
     /// `None`: spills stay in memory (replay and tests, which hold their whole
     /// log in memory anyway).
     pub spill_dir: Option<std::sync::Arc<std::path::Path>>,
+    /// States a task keeps decoded between commits; past it, those taken least
+    /// recently are kept as their changelog bytes (a third of the memory) and
+    /// decoded when next needed, as Kafka Streams keeps state in RocksDB behind
+    /// its cache. Restored states start as bytes.
+    pub max_decoded_states: usize,
     /// How often internal input partitions are purged up to their committed
     /// offsets (Kafka Streams' `repartition.purge.interval.ms`). `None`: never
     /// (their topics then need a retention of their own).
@@ -82,6 +87,7 @@ impl Default for EngineConfig {
             max_buffered_records: 2_000,
             max_merged_records: 20_000,
             spill_dir: None,
+            max_decoded_states: 20_000,
             purge_interval: Some(Duration::from_secs(30)),
             task_budget: 1_000,
             max_future_timestamp: Duration::from_secs(300),

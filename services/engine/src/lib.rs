@@ -22,7 +22,7 @@ mod engine;
 pub mod metrics;
 mod processor;
 pub mod record;
-mod store;
+pub mod store;
 mod task;
 pub mod transport;
 

@@ -24,6 +24,8 @@ pub struct EngineMetrics {
     pub repeated_total: IntCounter,
     pub tasks_restoring: IntGauge,
     pub state_keys: IntGauge,
+    pub states_decoded: IntCounter,
+    pub state_keys_decoded: IntGauge,
     pub timers_open: IntGauge,
     pub timers_fired: IntCounter,
     /// Seconds between a timer's deadline and the moment it fired.
@@ -118,6 +120,16 @@ pub fn engine() -> &'static EngineMetrics {
             )
             .expect(M),
             state_keys: register_int_gauge!("wismo_state_keys", "Keys held in memory.").expect(M),
+            state_keys_decoded: register_int_gauge!(
+                "wismo_state_keys_decoded",
+                "Keys whose state is held decoded; the others are held as their changelog bytes."
+            )
+            .expect(M),
+            states_decoded: register_int_counter!(
+                "wismo_states_decoded_total",
+                "States read back from their bytes when a decision took them: restored, or kept as bytes past WISMO_MAX_DECODED_STATES."
+            )
+            .expect(M),
             timers_open: register_int_gauge!("wismo_timers_open", "Keys with an armed timer.")
                 .expect(M),
             timers_fired: register_int_counter!("wismo_timers_fired_total", "Timers fired.")

@@ -118,6 +118,8 @@ impl RuntimeConfig {
             )? as usize,
             // Made at start-up, under `spill_root`.
             spill_dir: None,
+            max_decoded_states: env
+                .parse("WISMO_MAX_DECODED_STATES", defaults.max_decoded_states)?,
             purge_interval: {
                 let d = duration(env, "WISMO_PURGE_INTERVAL", Duration::from_secs(30))?;
                 (!d.is_zero()).then_some(d)

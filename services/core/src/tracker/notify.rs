@@ -12,12 +12,21 @@ pub(super) fn fire_due(
     now: Timestamp,
     outputs: &mut Vec<TrackerOutput>,
 ) {
+    let confirmation_due = order.confirmation.due.is_some_and(|due| due <= now);
+    let milestone_due = order
+        .shipments
+        .values()
+        .any(|s| s.pending.as_ref().is_some_and(|p| p.due <= now));
+    if !confirmation_due && !milestone_due {
+        // Most timers are for something else: the order is not copied for them.
+        return;
+    }
     // Notifications need the customer; until the order is placed they keep waiting.
     let Some(placed) = order.placed.clone() else {
         return;
     };
     let channel = transactional_channel(&placed);
-    if order.confirmation.due.is_some_and(|due| due <= now) {
+    if confirmation_due {
         order.confirmation.due = None;
         order.confirmation.sent = true;
         match channel {

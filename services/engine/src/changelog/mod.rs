@@ -50,12 +50,29 @@ pub fn entry(position: &Position, state: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`entry`] of [`encode_state`], built in one buffer, and where in it the
+/// state's own bytes start.
+pub fn encode_entry<S: Serialize>(
+    subject: &str,
+    position: &Position,
+    state: &S,
+) -> Result<(Vec<u8>, usize), CodecError> {
+    let mut out = Vec::with_capacity(1024);
+    out.push(AVRO);
+    position.write(&mut out);
+    let from = out.len();
+    Codec::default().encode_into(subject, state, &mut out)?;
+    Ok((out, from))
+}
+
 /// A decoded entry: the state, its position (none in format 1), and the state's
 /// own bytes.
 pub struct Entry<'a, S> {
     pub state: S,
     pub position: Option<Position>,
     pub state_bytes: &'a [u8],
+    /// The state's bytes are framed Avro, which [`decode_state`] reads (format 3).
+    pub avro: bool,
 }
 
 /// Why a changelog entry cannot be read.
@@ -143,7 +160,14 @@ pub fn decode_entry<'a, S: DeserializeOwned>(
         state,
         position,
         state_bytes,
+        avro: format == AVRO,
     })
+}
+
+/// A state from its own bytes as an entry carries them ([`encode_state`]),
+/// resolved from the schema version that wrote them.
+pub fn decode_state<S: DeserializeOwned>(subject: &str, bytes: &[u8]) -> Result<S, CodecError> {
+    Codec::default().decode(subject, bytes)
 }
 
 fn json<S: DeserializeOwned>(bytes: &[u8]) -> Result<S, String> {
@@ -192,6 +216,13 @@ mod tests {
         assert_eq!(e.state, state());
         assert_eq!(e.position, Some(position()));
         assert_eq!(e.state_bytes, bytes.as_slice());
+        let (built, from) = encode_entry(TRACKING_STATE, &position(), &state()).unwrap();
+        assert_eq!(built, entry_bytes, "built in one buffer, the same entry");
+        assert_eq!(
+            &built[from..],
+            bytes.as_slice(),
+            "the state's bytes start there"
+        );
         let json = serde_json::to_vec(&state()).unwrap();
         assert!(
             bytes.len() * 3 < json.len(),

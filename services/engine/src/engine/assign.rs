@@ -175,7 +175,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             id,
             partitions: partitions.clone(),
             queues,
-            store: keyed.then(StateStore::default),
+            store: keyed.then(|| self.new_store()),
             source: Source {
                 task: id.partition.max(0) as u32,
                 of,
@@ -278,6 +278,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             .set(self.assigned.len() as i64);
     }
 
+    fn new_store(&self) -> StateStore<P::State> {
+        StateStore::bounded(self.config.max_decoded_states, decode_state::<P>)
+    }
+
     /// Loads every finished restore into its task and lets the task run.
     pub(super) fn finish_restores(&mut self) -> Result<bool, EngineError> {
         let finished = self.transport.finished_restores();
@@ -292,7 +296,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
             };
             let started = std::time::Instant::now();
             let entries = result?;
-            let mut store = StateStore::default();
+            let mut store = self.new_store();
             let mut failure = None;
             // Formed from the checkpoint and restoring: nothing decided since.
             let committed = task.position();
@@ -306,7 +310,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 ) {
                     Ok(e) => {
                         let deadline = self.processor.next_deadline(&e.state);
-                        store.restore(entry.key.clone(), e.state, deadline, e.state_bytes);
+                        store.restore(entry.key.clone(), e.state, deadline, e.state_bytes, e.avro);
                         if let Some(p) = e.position.filter(|p| p.beyond(&committed)) {
                             task.ahead.insert(entry.key.clone(), p);
                         }
@@ -382,4 +386,8 @@ fn counted(pushed: Pushed) {
         Pushed::Spilled => metrics().spilled_total.inc(),
         Pushed::Repeated => metrics().repeated_total.inc(),
     }
+}
+
+fn decode_state<P: Processor>(bytes: &[u8]) -> Result<P::State, String> {
+    changelog::decode_state(P::STATE_SUBJECT, bytes).map_err(|e| e.to_string())
 }

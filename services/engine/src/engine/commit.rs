@@ -210,14 +210,17 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 continue;
             };
             let changes = store
-                .drain_changes(|s| changelog::encode_state(P::STATE_SUBJECT, s))
+                .drain_changes(|s| changelog::encode_entry(P::STATE_SUBJECT, &position, s))
+                .map_err(|(key, source)| changelog::StateEncodeError { key, source })?;
+            store
+                .evict(|s| changelog::encode_state(P::STATE_SUBJECT, s))
                 .map_err(|(key, source)| changelog::StateEncodeError { key, source })?;
             for (key, state) in changes {
                 records.push(Outgoing {
                     topic: topic.clone(),
                     partition: Some(task.id.partition),
                     key: Some(key.into_bytes()),
-                    value: state.map(|s| changelog::entry(&position, &s)),
+                    value: state,
                     timestamp: wall,
                     source: None,
                     watermark: None,
@@ -367,6 +370,8 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let stores = self.tasks.values().filter_map(|t| t.store.as_ref());
         m.state_keys
             .set(stores.clone().map(|s| s.len() as i64).sum());
+        m.state_keys_decoded
+            .set(stores.clone().map(|s| s.decoded_len() as i64).sum());
         m.timers_open
             .set(stores.map(|s| s.timer_count() as i64).sum());
         m.buffered_records

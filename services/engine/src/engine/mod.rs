@@ -30,6 +30,8 @@ pub enum EngineError {
     State(#[from] StateDecodeError),
     #[error(transparent)]
     StateEncode(#[from] StateEncodeError),
+    #[error(transparent)]
+    StateRead(#[from] crate::store::StateReadError),
     #[error("{0}")]
     Topology(String),
     /// A merged input's local spill failed (disk full, say): its records can no
@@ -348,8 +350,13 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         self.tasks
             .values()
             .filter_map(|t| t.store.as_ref())
-            .find_map(|s| s.get(key))
-            .and_then(|state| serde_json::to_value(state).ok())
+            .find_map(|s| match s.with(key, |state| serde_json::to_value(state)) {
+                Ok(found) => found.and_then(Result::ok),
+                Err(e) => {
+                    tracing::error!(error = %e, "a lookup found a state it cannot read back");
+                    None
+                }
+            })
     }
 
     /// The partitions this instance owns.

@@ -214,6 +214,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let store = &mut task.store;
         let ahead = &task.ahead;
         let writer = record.source.map(|s| s.task);
+        let mut unreadable = None;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if failpoint.is_some() && view.key == failpoint.map(str::as_bytes) {
                 panic!("failpoint: a decision that panics");
@@ -236,7 +237,13 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                         metrics().repeated_total.inc();
                         return Ok(Vec::new());
                     }
-                    let state = store.take(&key);
+                    let state = match store.take(&key) {
+                        Ok(state) => state,
+                        Err(e) => {
+                            unreadable = Some(e);
+                            return Ok(Vec::new());
+                        }
+                    };
                     let step = processor.decide(&key, state, event, now);
                     let deadline = step.state.as_ref().and_then(|s| processor.next_deadline(s));
                     store.put(key, step.state, deadline);
@@ -244,6 +251,10 @@ impl<P: Processor, T: Transport> Engine<P, T> {
                 }
             })
         }));
+        if let Some(e) = unreadable {
+            // Not the record's fault: the service stops before committing it.
+            return Err(e.into());
+        }
         match outcome {
             Ok(Ok(records)) => {
                 for r in records {
@@ -293,7 +304,7 @@ impl<P: Processor, T: Transport> Engine<P, T> {
         let Some(store) = task.store.as_mut() else {
             return Ok(());
         };
-        let Some(state) = store.take(&key) else {
+        let Some(state) = store.take(&key)? else {
             store.put(key, None, None);
             return Ok(());
         };

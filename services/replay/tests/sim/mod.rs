@@ -216,6 +216,11 @@ pub fn chaotic(
         chaos_settings.engine.max_buffered_records = n;
         chaos_settings.engine.max_merged_records = n;
     }
+    // Two seeds in three keep at most a few states decoded, the rest as their
+    // changelog bytes: the reference run keeps all of them decoded.
+    if !seed.is_multiple_of(3) {
+        chaos_settings.engine.max_decoded_states = (seed % 4) as usize;
+    }
     // Every fourth seed spills to files, as the services do; the others in memory.
     let spill = seed
         .is_multiple_of(4)
