@@ -40,8 +40,6 @@ struct Entry<S> {
     key: Arc<str>,
     held: Held<S>,
     deadline: Option<Timestamp>,
-    /// The key's fingerprint: it orders the key's timer among those of one deadline.
-    print: u64,
     /// Hash of the state's bytes last written to the changelog (0: never written).
     persisted: u64,
     /// Put back since the last flush, and so listed in `dirty`.
@@ -52,13 +50,10 @@ struct Entry<S> {
     decoded_at: u64,
 }
 
-/// A timer in the deadline index. Keys of one deadline are told apart by their
-/// fingerprints before their bytes: many orders share a deadline (a business
-/// day's opening hour), and their ids share long prefixes.
+/// A timer in the deadline index: timers of one deadline fire in key order.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     at: Timestamp,
-    print: u64,
     key: Arc<str>,
 }
 
@@ -206,14 +201,12 @@ impl<S> StateStore<S> {
             if let Some(at) = entry.deadline {
                 self.timers.remove(&Timer {
                     at,
-                    print: entry.print,
                     key: entry.key.clone(),
                 });
             }
             if let Some(at) = deadline {
                 self.timers.insert(Timer {
                     at,
-                    print: entry.print,
                     key: entry.key.clone(),
                 });
             }
@@ -252,7 +245,6 @@ impl<S> StateStore<S> {
             key: key.clone(),
             held: Held::Out,
             deadline: None,
-            print: fingerprint(key.as_bytes()),
             persisted: 0,
             dirty: false,
             referenced: false,
@@ -269,7 +261,6 @@ impl<S> StateStore<S> {
         if let Some(at) = entry.deadline {
             self.timers.remove(&Timer {
                 at,
-                print: entry.print,
                 key: entry.key.clone(),
             });
         }
